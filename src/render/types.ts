@@ -1,0 +1,45 @@
+/**
+ * The renderer contract every representation meets (splats, NeRF, and either deformed in
+ * time). Images are f32, structure-of-arrays, batch of views leading, row-major pixels:
+ *   rgb    [V][H][W][3]   alpha [V][H][W]   depth [V][H][W]   normal [V][H][W][3]
+ * Depth is the alpha-weighted expected camera-space z (0 where nothing is hit, not divided
+ * by alpha); normal is the composited world-space unit normal (also alpha-weighted).
+ * All views in one batch share width and height.
+ */
+import type { Camera } from '../math/camera.ts';
+
+export interface RenderOutput {
+  views: number;
+  width: number;
+  height: number;
+  cameras: Camera[];
+  rgb: GPUBuffer;
+  alpha: GPUBuffer;
+  depth: GPUBuffer;
+  normal: GPUBuffer;
+}
+
+/** Gradients of a scalar objective w.r.t. the render outputs; a missing one is zero. */
+export interface RenderCotangents {
+  rgb?: GPUBuffer;
+  alpha?: GPUBuffer;
+  depth?: GPUBuffer;
+  normal?: GPUBuffer;
+}
+
+export interface RenderOptions {
+  /** Background colour added behind the splats (linear 0..1). */
+  background?: [number, number, number];
+  /** Use SH up to this degree (<= the cloud's). */
+  shDegree?: number;
+  /** Mip-Splatting style antialiasing with opacity compensation. */
+  antialiased?: boolean;
+  near?: number;
+  far?: number;
+}
+
+/** Pixel count helpers shared by renderers and rewards. */
+export function imageSizes(views: number, width: number, height: number) {
+  const pixels = views * width * height;
+  return { pixels, rgbBytes: pixels * 12, scalarBytes: pixels * 4 };
+}
