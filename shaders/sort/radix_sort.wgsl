@@ -1,0 +1,151 @@
+// One pass of a stable LSD radix sort of (key, value) u32 pairs on a 4-bit digit
+// ((key >> shift) & mask). Blocks of 1024 pairs (256 invocations x 4 consecutive pairs):
+//   sort_count:   per-block digit histogram, written digit-major: counts[digit * num_blocks + block]
+//   (host):       exclusive prefix sum of counts -> offsets, so every (digit, block) run has
+//                 its place after all smaller digits and, within the digit, after earlier blocks
+//   sort_scatter: each pair goes to offsets[digit * num_blocks + block] + (pairs of the same
+//                 digit before it in the block), which keeps equal keys in input order.
+// The in-block rank comes from one workgroup scan of 16 packed 16-bit counters per invocation.
+#if SUBGROUPS
+enable subgroups;
+#endif
+#include "lib/dispatch.wgsl"
+
+const WG: u32 = 256u;
+const PER_THREAD: u32 = 4u;
+const BLOCK: u32 = 1024u;
+const BINS: u32 = 16u;
+
+struct Params {
+  count: u32,
+  num_blocks: u32,
+  shift: u32,
+  mask: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> keys_in: array<u32>;
+
+// ------------------------------------------------------------------ count
+
+@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
+
+var<workgroup> histogram: array<atomic<u32>, BINS>;
+
+@compute @workgroup_size(256)
+fn sort_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_index) lid: u32) {
+  let block = linear_workgroup(wid, nwg);
+  if (block >= params.num_blocks) { return; }
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let i = block * BLOCK + j * WG + lid;
+    if (i < params.count) {
+      atomicAdd(&histogram[(keys_in[i] >> params.shift) & params.mask], 1u);
+    }
+  }
+  workgroupBarrier();
+  if (lid < BINS) {
+    counts[lid * params.num_blocks + block] = atomicLoad(&histogram[lid]);
+  }
+}
+
+// ------------------------------------------------------------------ scatter
+
+@group(0) @binding(2) var<storage, read> values_in: array<u32>;
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;
+@group(0) @binding(4) var<storage, read_write> keys_out: array<u32>;
+@group(0) @binding(5) var<storage, read_write> values_out: array<u32>;
+
+// 16 counters of 16 bits (a block holds at most 1024 pairs): digit d lives in word d / 2,
+// half d % 2; words 0-3 in lo, 4-7 in hi.
+struct Packed {
+  lo: vec4<u32>,
+  hi: vec4<u32>,
+}
+
+fn packed_one(digit: u32) -> Packed {
+  var p = Packed(vec4<u32>(0u), vec4<u32>(0u));
+  let word = digit >> 1u;
+  let bit = 1u << ((digit & 1u) * 16u);
+  if (word < 4u) { p.lo[word] = bit; } else { p.hi[word - 4u] = bit; }
+  return p;
+}
+
+fn packed_add(a: Packed, b: Packed) -> Packed {
+  return Packed(a.lo + b.lo, a.hi + b.hi);
+}
+
+fn packed_get(p: Packed, digit: u32) -> u32 {
+  let word = digit >> 1u;
+  var w: u32;
+  if (word < 4u) { w = p.lo[word]; } else { w = p.hi[word - 4u]; }
+  return (w >> ((digit & 1u) * 16u)) & 0xffffu;
+}
+
+var<workgroup> partials: array<Packed, WG>;
+
+#if SUBGROUPS
+// Subgroups are consecutive runs of local indices (checked by the host with
+// subgroup_layout.wgsl): scan inside each, then add the totals of earlier subgroups.
+fn workgroup_exclusive(lid: u32, v: Packed, lane: u32, size: u32) -> Packed {
+  let inner = Packed(subgroupExclusiveAdd(v.lo), subgroupExclusiveAdd(v.hi));
+  let sg = lid / size;
+  if (lane == size - 1u) { partials[sg] = packed_add(inner, v); }
+  workgroupBarrier();
+  var before = inner;
+  for (var s = 0u; s < sg; s++) { before = packed_add(before, partials[s]); }
+  return before;
+}
+#else
+// Hillis-Steele scan in workgroup memory.
+fn workgroup_exclusive(lid: u32, v: Packed) -> Packed {
+  partials[lid] = v;
+  for (var off = 1u; off < WG; off <<= 1u) {
+    workgroupBarrier();
+    var t = partials[lid];
+    if (lid >= off) { t = packed_add(t, partials[lid - off]); }
+    workgroupBarrier();
+    partials[lid] = t;
+  }
+  workgroupBarrier();
+  let inclusive = partials[lid];
+  return Packed(inclusive.lo - v.lo, inclusive.hi - v.hi);
+}
+#endif
+
+@compute @workgroup_size(256)
+fn sort_scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SUBGROUPS
+                @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) size: u32,
+#endif
+                @builtin(local_invocation_index) lid: u32) {
+  let block = linear_workgroup(wid, nwg);
+  if (block >= params.num_blocks) { return; }
+  let base = block * BLOCK + lid * PER_THREAD;
+  var keys: array<u32, PER_THREAD>;
+  var digits: array<u32, PER_THREAD>;
+  var mine = Packed(vec4<u32>(0u), vec4<u32>(0u));
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let i = base + j;
+    digits[j] = BINS;  // out of range: counted nowhere, written nowhere
+    if (i < params.count) {
+      keys[j] = keys_in[i];
+      digits[j] = (keys[j] >> params.shift) & params.mask;
+      mine = packed_add(mine, packed_one(digits[j]));
+    }
+  }
+#if SUBGROUPS
+  var rank = workgroup_exclusive(lid, mine, lane, size);
+#else
+  var rank = workgroup_exclusive(lid, mine);
+#endif
+  for (var j = 0u; j < PER_THREAD; j++) {
+    let d = digits[j];
+    if (d < BINS) {
+      let dst = offsets[d * params.num_blocks + block] + packed_get(rank, d);
+      keys_out[dst] = keys[j];
+      values_out[dst] = values_in[base + j];
+      rank = packed_add(rank, packed_one(d));
+    }
+  }
+}
