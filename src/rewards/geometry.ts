@@ -1,0 +1,113 @@
+/**
+ * `geometry`: plausibility of the rendered geometry, higher is better.
+ *   score_v = -( wEntropy * mean opacity entropy          (opacity binarisation)
+ *              + wNormal  * mean (O - N . n~) on solid px  (depth-normal consistency)
+ *              + wAnisotropy * splat needle penalty        (from splats, when given)
+ *              + wFloaters   * splat opacity outside the visual hull of the batch )
+ * Differentiable in alpha, depth and normal (the splat terms do not depend on the images'
+ * values except through the hull mask, which is piecewise constant).
+ * Depth distortion needs the renderer's per-ray distortion accumulators, which RenderOutput
+ * does not carry, so it is not part of this reward.
+ */
+import type { Gpu } from '../gpu/gpu.ts';
+import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import { packCameras, recordRowSums } from './gpu-reduce.ts';
+import { validateOptions } from './registry.ts';
+
+export const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    entropyWeight: { type: 'number', minimum: 0, default: 1 },
+    normalWeight: { type: 'number', minimum: 0, default: 1 },
+    anisotropyWeight: { type: 'number', minimum: 0, default: 0.1 },
+    floaterWeight: { type: 'number', minimum: 0, default: 1 },
+    /** Scale ratio below which a splat is not penalised (STAG4D uses 7.5). */
+    anisotropyRatio: { type: 'number', minimum: 1, default: 7.5 },
+    /** Alpha below which a pixel counts as background for the visual hull. */
+    hullAlpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5 },
+  },
+};
+
+export interface GeometryOptions {
+  entropyWeight: number;
+  normalWeight: number;
+  anisotropyWeight: number;
+  floaterWeight: number;
+  anisotropyRatio: number;
+  hullAlpha: number;
+}
+
+export class GeometryReward implements RewardPlugin {
+  readonly name = 'geometry';
+  readonly differentiable = true;
+  constructor(private readonly o: GeometryOptions) {}
+
+  async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {
+    const { views: V, width: W, height: H } = views;
+    const P = W * H;
+    const total = V * P;
+    const temps: GPUBuffer[] = [];
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 4).set([W, H, V, total]);
+    new Float32Array(params, 16, 2).set([this.o.entropyWeight, this.o.normalWeight]);
+    const paramBuf = gpu.uniform('geometry.params', new Uint8Array(params));
+    const cams = gpu.upload('geometry.cams', packCameras(views.cameras));
+    const scratch = gpu.buffer('geometry.scratch', total * 16);
+    const gz = gpu.buffer('geometry.gz', total * 16);
+    const dAlpha = gpu.buffer('geometry.dalpha', total * 4);
+    const dDepth = gpu.buffer('geometry.ddepth', total * 4);
+    const dNormal = gpu.buffer('geometry.dnormal', total * 12);
+    temps.push(paramBuf, cams, scratch, gz);
+    const pixel = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_pixel', defines: { GEOMETRY_PIXEL: true } });
+    const grad = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_grad', defines: { GEOMETRY_GRAD: true } });
+    const encoder = gpu.device.createCommandEncoder({ label: 'geometry reward' });
+    const groups = Math.ceil(total / 256);
+    gpu.dispatch(encoder, pixel, [paramBuf, cams, views.alpha, views.depth, views.normal, scratch, gz, dNormal], groups);
+    const sums = await recordRowSums(gpu, encoder, scratch, P, V, 'geometry', temps);
+    gpu.dispatch(encoder, grad, [paramBuf, views.alpha, views.depth, scratch, gz, sums, dAlpha, dDepth, dNormal], groups);
+    let splatSums: GPUBuffer | undefined;
+    if (views.splats && views.splats.count > 0) splatSums = await this.recordSplats(gpu, encoder, views, cams, temps);
+    await gpu.submit('geometry reward', encoder);
+    const s = await gpu.readF32(sums, V * 4);
+    let anisotropy = 0;
+    let floaters = 0;
+    if (splatSums) {
+      const t = await gpu.readF32(splatSums, 4);
+      anisotropy = t[1] / Math.max(t[0], 1e-12);
+      floaters = t[2] / Math.max(t[0], 1e-12);
+    }
+    for (const b of temps) b.destroy();
+    const scores = new Float32Array(V);
+    let entropy = 0;
+    let normal = 0;
+    const splatPenalty = this.o.anisotropyWeight * anisotropy + this.o.floaterWeight * floaters;
+    for (let v = 0; v < V; v++) {
+      const e = s[v * 4] / P;
+      const n = s[v * 4 + 1] / Math.max(s[v * 4 + 2], 1);
+      scores[v] = -(this.o.entropyWeight * e + this.o.normalWeight * n) - splatPenalty;
+      entropy += e / V;
+      normal += n / V;
+    }
+    const details: Record<string, number> = { entropy, normalInconsistency: normal };
+    if (splatSums) Object.assign(details, { anisotropy, floaters });
+    return { scores, grads: { alpha: dAlpha, depth: dDepth, normal: dNormal }, details };
+  }
+
+  private async recordSplats(gpu: Gpu, encoder: GPUCommandEncoder, views: RewardViews, cams: GPUBuffer, temps: GPUBuffer[]): Promise<GPUBuffer> {
+    const sp = views.splats!;
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 4).set([sp.count, views.views, views.width, views.height]);
+    new Float32Array(params, 16, 2).set([this.o.anisotropyRatio, this.o.hullAlpha]);
+    const paramBuf = gpu.uniform('geometry.splat.params', new Uint8Array(params));
+    const records = gpu.buffer('geometry.splat.records', sp.count * 16);
+    temps.push(paramBuf, records);
+    const k = await gpu.kernel({ file: 'image/splat_plausibility.wgsl', entry: 'splat_plausibility' });
+    gpu.dispatch(encoder, k, [paramBuf, cams, sp.means, sp.logScales, sp.opacityLogits, views.alpha, records], Math.ceil(sp.count / 256));
+    return recordRowSums(gpu, encoder, records, sp.count, 1, 'geometry.splat', temps);
+  }
+}
+
+export default function createGeometryReward(options: Record<string, unknown>): RewardPlugin {
+  return new GeometryReward(validateOptions('geometry', optionsSchema, options) as unknown as GeometryOptions);
+}

@@ -1,0 +1,65 @@
+/**
+ * The reward plugin contract. A plugin scores a batch of rendered views (the renderer's
+ * output plus cameras, times and the prompt) with one number per view, higher is better.
+ * A differentiable plugin also returns d(sum of its scores)/d(images) as GPU buffers laid out
+ * like the images; each view's score must depend only on that view's images, so that the
+ * ensemble can weight the gradient per view.
+ *
+ * A plugin module default-exports a factory `(options) => RewardPlugin` and may export an
+ * `optionsSchema` (JSON schema) that the registry validates the options against.
+ */
+import type { Gpu } from '../gpu/gpu.ts';
+import type { RenderCotangents, RenderOutput } from '../render/types.ts';
+
+export interface RewardSplats {
+  count: number;
+  /** [N][3] world positions. */
+  means: GPUBuffer;
+  /** [N][3] log scales (raw, as stored). */
+  logScales: GPUBuffer;
+  /** [N] opacity logits (raw). */
+  opacityLogits: GPUBuffer;
+}
+
+export interface RewardViews extends RenderOutput {
+  /** One time per view (0 for static scenes). */
+  times: number[];
+  prompt: string;
+  /** The splats that made the views, when the representation has them. */
+  splats?: RewardSplats;
+}
+
+export interface RewardScore {
+  /** One score per view; higher is better. */
+  scores: Float32Array;
+  /** d(sum of scores)/d(images); a missing buffer is zero. Only differentiable plugins return it. */
+  grads?: RenderCotangents;
+  /** Named sub-scores (means over the batch) for the metrics log. */
+  details?: Record<string, number>;
+  /** Things the user should know (e.g. prompt words a reward does not understand). */
+  warnings?: string[];
+}
+
+export interface RewardPlugin {
+  name: string;
+  differentiable: boolean;
+  setup?(gpu: Gpu): Promise<void>;
+  teardown?(): Promise<void> | void;
+  score(views: RewardViews, gpu: Gpu): Promise<RewardScore>;
+}
+
+export type RewardFactory = (options: Record<string, unknown>) => RewardPlugin;
+
+/** What a plugin module exports. */
+export interface RewardPluginModule {
+  default: RewardFactory;
+  optionsSchema?: object;
+}
+
+/** How a scene config names a reward: a built-in `name` or a `module` path, a weight and options. */
+export interface RewardSpec {
+  name?: string;
+  module?: string;
+  weight: number;
+  options?: object;
+}
