@@ -1,0 +1,112 @@
+/**
+ * Scoring several candidate renders in ONE ensemble call. Group-relative rules (grpo, dpo,
+ * reward-weighted sds) compare candidates, and the ensemble's normalisation ('running'
+ * statistics, per-batch 'rank') must treat the candidates of a group alike, so their views
+ * are concatenated into one batch of G x V views; a candidate's reward is the mean of its
+ * views' combined scores.
+ */
+import type { Gpu } from '../gpu/gpu.ts';
+import type { Camera } from '../math/camera.ts';
+import type { RenderOutput } from '../render/types.ts';
+import type { EnsembleScore, RewardEnsemble } from '../rewards/ensemble.ts';
+import type { RewardViews } from '../rewards/plugin.ts';
+
+export type Scorer = Pick<RewardEnsemble, 'score'>;
+
+const CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3 } as const;
+type Key = keyof typeof CHANNELS;
+const KEYS = Object.keys(CHANNELS) as Key[];
+
+export function rewardViews(frame: RenderOutput, prompt: string): RewardViews {
+  return {
+    views: frame.views,
+    width: frame.width,
+    height: frame.height,
+    cameras: frame.cameras,
+    rgb: frame.rgb,
+    alpha: frame.alpha,
+    depth: frame.depth,
+    normal: frame.normal,
+    times: frame.cameras.map((c) => c.time ?? 0),
+    prompt,
+  };
+}
+
+export interface CandidateScores {
+  /** Mean over each candidate's views of the ensemble's per-view score. */
+  rewards: number[];
+  /** perView of candidate c, view v is perView[c * views + v]. */
+  perView: Float32Array;
+  result: EnsembleScore;
+}
+
+/** Collects candidate renders (copied, so the caller may destroy each frame at once). */
+export class CandidateBatch {
+  private readonly buffers: Record<Key, GPUBuffer>;
+  private added = 0;
+  private readonly cameras: Camera[] = [];
+
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly capacity: number,
+    private readonly shape: { views: number; width: number; height: number },
+  ) {
+    const pixels = shape.views * shape.width * shape.height;
+    this.buffers = Object.fromEntries(
+      KEYS.map((k) => [k, gpu.buffer(`rl:candidates:${k}`, capacity * pixels * CHANNELS[k] * 4)]),
+    ) as Record<Key, GPUBuffer>;
+  }
+
+  get count(): number {
+    return this.added;
+  }
+
+  /** Copies a frame's buffers into slot `count`; an override replaces one of them (e.g. rgb). */
+  async add(frame: RenderOutput, override: Partial<Record<Key, GPUBuffer>> = {}): Promise<void> {
+    if (this.added >= this.capacity) throw new Error(`CandidateBatch holds at most ${this.capacity} candidates`);
+    const { views, width, height } = this.shape;
+    if (frame.views !== views || frame.width !== width || frame.height !== height)
+      throw new Error(`candidate render is ${frame.views}x${frame.width}x${frame.height}, expected ${views}x${width}x${height}`);
+    const pixels = views * width * height;
+    const slot = this.added;
+    await this.gpu.run('rl:candidates:copy', (enc) => {
+      for (const k of KEYS) {
+        const bytes = pixels * CHANNELS[k] * 4;
+        enc.copyBufferToBuffer(override[k] ?? frame[k], 0, this.buffers[k], slot * bytes, bytes);
+      }
+    });
+    this.cameras.push(...frame.cameras);
+    this.added++;
+  }
+
+  /** Scores all candidates added so far in one ensemble call. */
+  async score(scorer: Scorer, prompt: string): Promise<CandidateScores> {
+    const { views, width, height } = this.shape;
+    const n = this.added * views;
+    // Buffers may be longer than n views when fewer candidates were added; plugins read n.
+    const batch: RewardViews = {
+      views: n,
+      width,
+      height,
+      cameras: this.cameras.slice(0, n),
+      rgb: this.buffers.rgb,
+      alpha: this.buffers.alpha,
+      depth: this.buffers.depth,
+      normal: this.buffers.normal,
+      times: this.cameras.slice(0, n).map((c) => c.time ?? 0),
+      prompt,
+    };
+    const result = await scorer.score(batch);
+    const rewards: number[] = [];
+    for (let c = 0; c < this.added; c++) {
+      let s = 0;
+      for (let v = 0; v < views; v++) s += result.perView[c * views + v];
+      rewards.push(s / views);
+    }
+    return { rewards, perView: result.perView, result };
+  }
+
+  destroy(): void {
+    for (const k of KEYS) this.buffers[k].destroy();
+  }
+}
