@@ -1,0 +1,75 @@
+// Backward ray marching, one invocation per pixel of a chunk of rays. Re-marches the same
+// samples as march_fwd and gets each sample's loss gradient from the final outputs with the
+// suffix trick (what lies behind sample i = final - accumulated up to i), so nothing per
+// sample is kept from the forward pass. Writes one record per evaluated sample with the
+// gradients w.r.t. the density and colour pre-activations; mlp_bwd turns the records into
+// parameter gradients. Record: pos xyz, d_sigma_pre, dir xyz, d_colour_pre rgb (10 floats).
+// The normal output's cotangent is not used: see src/render/nerf/renderer.ts.
+#include "lib/dispatch.wgsl"
+#include "nerf/field.wgsl"
+#include "nerf/ray.wgsl"
+
+@group(0) @binding(0) var<uniform> field: FieldParams;
+@group(0) @binding(1) var<uniform> rp: RenderParams;
+@group(0) @binding(2) var<storage, read> hash_table: array<f32>;
+@group(0) @binding(3) var<storage, read> mlp: array<f32>;
+@group(0) @binding(4) var<storage, read> cams: array<f32>;
+@group(0) @binding(5) var<storage, read> occ: array<u32>;
+@group(0) @binding(6) var<storage, read> state: array<f32>;
+@group(0) @binding(7) var<storage, read_write> records: array<f32>;
+@group(0) @binding(8) var<storage, read_write> counter: array<atomic<u32>>;
+
+const MIN_TRANSMITTANCE: f32 = 1e-4;
+const RECORD: u32 = 10u;
+
+@compute @workgroup_size(64)
+fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let local = linear_invocation(wid, nwg, lid, 64u);
+  if (local >= rp.ray_count) { return; }
+  let id = rp.ray_offset + local;
+  let s = id * 12u;
+  let C = vec3<f32>(state[s], state[s + 1u], state[s + 2u]);
+  let D = state[s + 3u];
+  let T_final = 1.0 - state[s + 4u];
+  let g_rgb = vec3<f32>(state[s + 5u], state[s + 6u], state[s + 7u]);
+  let g_depth = state[s + 8u];
+  let g_alpha = state[s + 9u];
+  let ray = camera_ray(id);
+  sh_direction(ray.d);
+  var T = 1.0;
+  var C_acc = vec3<f32>(0.0);
+  var D_acc = 0.0;
+  for (var i = 0u; i < rp.max_steps; i++) {
+    let t = sample_t(ray, i);
+    if (t >= ray.t1) { break; }
+    let p = ray.o + t * ray.d;
+    if (!occupied(p)) { continue; }
+    encode(p, false);
+    hidden_forward();
+    let sigma = trunc_exp(density_pre());
+    let col = sigmoid3(colour_pre());
+    let e = exp(-sigma * rp.step);
+    let w = T * (1.0 - e);
+    let z = t * ray.z_per_t;
+    let T_next = T * e;
+    C_acc += w * col;
+    D_acc += w * z;
+    let d_sigma = rp.step * (dot(g_rgb, T_next * col - (C - C_acc)) + g_depth * (T_next * z - (D - D_acc)) + g_alpha * T_final);
+    // trunc-exp passes exp(clamped x) back, as instant-ngp does.
+    let d_sigma_pre = d_sigma * sigma;
+    let d_col_pre = w * g_rgb * col * (vec3<f32>(1.0) - col);
+    if (d_sigma_pre != 0.0 || any(d_col_pre != vec3<f32>(0.0))) {
+      let r = atomicAdd(&counter[0], 1u);
+      if (r < rp.capacity) {
+        let o = r * RECORD;
+        records[o] = p.x; records[o + 1u] = p.y; records[o + 2u] = p.z;
+        records[o + 3u] = d_sigma_pre;
+        records[o + 4u] = ray.d.x; records[o + 5u] = ray.d.y; records[o + 6u] = ray.d.z;
+        records[o + 7u] = d_col_pre.x; records[o + 8u] = d_col_pre.y; records[o + 9u] = d_col_pre.z;
+      }
+    }
+    T = T_next;
+    if (T < MIN_TRANSMITTANCE) { break; }
+  }
+}

@@ -1,0 +1,57 @@
+// Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
+// cells only, early stop when transmittance drops below 1e-4, background behind.
+#include "lib/dispatch.wgsl"
+#include "nerf/field.wgsl"
+#include "nerf/ray.wgsl"
+
+@group(0) @binding(0) var<uniform> field: FieldParams;
+@group(0) @binding(1) var<uniform> rp: RenderParams;
+@group(0) @binding(2) var<storage, read> hash_table: array<f32>;
+@group(0) @binding(3) var<storage, read> mlp: array<f32>;
+@group(0) @binding(4) var<storage, read> cams: array<f32>;
+@group(0) @binding(5) var<storage, read> occ: array<u32>;
+@group(0) @binding(6) var<storage, read_write> out_rgb: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out_alpha: array<f32>;
+@group(0) @binding(8) var<storage, read_write> out_depth: array<f32>;
+@group(0) @binding(9) var<storage, read_write> out_normal: array<f32>;
+
+const MIN_TRANSMITTANCE: f32 = 1e-4;
+
+@compute @workgroup_size(64)
+fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let id = linear_invocation(wid, nwg, lid, 64u);
+  if (id >= rp.ray_count) { return; }
+  let ray = camera_ray(id);
+  var T = 1.0;
+  var C = vec3<f32>(0.0);
+  var D = 0.0;
+  var N = vec3<f32>(0.0);
+  sh_direction(ray.d);
+  for (var i = 0u; i < rp.max_steps; i++) {
+    let t = sample_t(ray, i);
+    if (t >= ray.t1) { break; }
+    let p = ray.o + t * ray.d;
+    if (!occupied(p)) { continue; }
+    encode(p, true);
+    hidden_forward();
+    let sigma = trunc_exp(density_pre());
+    let col = sigmoid3(colour_pre());
+    let e = exp(-sigma * rp.step);
+    let w = T * (1.0 - e);
+    C += w * col;
+    D += w * (t * ray.z_per_t);
+    N += w * unit_normal(density_pre_gradient());
+    T *= e;
+    if (T < MIN_TRANSMITTANCE) { break; }
+  }
+  C += T * rp.bg;
+  out_rgb[id * 3u] = C.x;
+  out_rgb[id * 3u + 1u] = C.y;
+  out_rgb[id * 3u + 2u] = C.z;
+  out_alpha[id] = 1.0 - T;
+  out_depth[id] = D;
+  out_normal[id * 3u] = N.x;
+  out_normal[id * 3u + 1u] = N.y;
+  out_normal[id * 3u + 2u] = N.z;
+}

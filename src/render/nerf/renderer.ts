@@ -1,0 +1,230 @@
+/**
+ * Renders a RadianceField through the shared RenderOutput contract and differentiates it.
+ *
+ * Forward: one invocation per pixel marches fixed steps inside the field's box, skips cells
+ * the occupancy grid marks empty, stops when transmittance falls below 1e-4, and composites
+ * colour (plus background), alpha, expected camera z and the world normal (the normalised
+ * negative density gradient, alpha-weighted).
+ *
+ * Backward: the rays are re-marched in chunks; each sample's gradient comes from the final
+ * outputs by the suffix trick, so nothing per sample is stored by the forward pass. The
+ * evaluated samples of a chunk are written as records (position, direction, gradients of
+ * the density and colour pre-activations), which mlp_bwd reduces into the hash-table and MLP
+ * gradients. The rgb, alpha and depth cotangents are differentiated exactly.
+ *
+ * The normal cotangent is NOT differentiated: the normal depends on the density's spatial
+ * gradient, and its derivative needs second derivatives through the hash grid and the MLP.
+ * A normal cotangent therefore contributes zero to the parameter gradients.
+ */
+import type { Gpu } from '../../gpu/gpu.ts';
+import { BufferUsage } from '../../gpu/gpu.ts';
+import { InputError } from '../../errors.ts';
+import type { Camera } from '../../math/camera.ts';
+import type { RenderCotangents, RenderOptions } from '../types.ts';
+import type { RenderFrame } from '../../scene/representation.ts';
+import type { FieldLayout } from '../../scene/nerf/layout.ts';
+import type { OccupancyGrid } from '../../scene/nerf/occupancy-grid.ts';
+
+export interface NerfRenderOptions extends RenderOptions {
+  /** Distance between samples along a ray (world units); default: box diagonal / 128. */
+  stepSize?: number;
+  /** Skip cells the occupancy grid marks empty (default true). */
+  useOccupancy?: boolean;
+}
+
+/** What the renderer needs of a field (RadianceField satisfies it). */
+export interface NerfFieldBuffers {
+  layout: FieldLayout;
+  uniform: GPUBuffer;
+  hash: GPUBuffer;
+  hashGrad: GPUBuffer;
+  mlp: GPUBuffer;
+  mlpGrad: GPUBuffer;
+  occupancy: OccupancyGrid;
+}
+
+/** Resolved marching settings shared by forward, backward and the reference. */
+export interface MarchSettings {
+  step: number;
+  maxSteps: number;
+  near: number;
+  far: number;
+  background: [number, number, number];
+  useOccupancy: boolean;
+}
+
+const RECORD_FLOATS = 10;
+/** Sample records per backward chunk (40 MiB); chunks are sized so that they never overflow. */
+const RECORD_CAPACITY = 1 << 20;
+const MLP_BWD_WORKGROUP = 32;
+
+export function marchSettings(layout: FieldLayout, options: NerfRenderOptions = {}): MarchSettings {
+  const ext = [0, 1, 2].map((i) => layout.boxMax[i] - layout.boxMin[i]);
+  const diag = Math.hypot(ext[0], ext[1], ext[2]);
+  const step = options.stepSize ?? diag / 128;
+  if (!(step > 0) || !Number.isFinite(step)) throw new InputError(`nerf render: 'stepSize' must be a positive number, got ${options.stepSize}.`);
+  const maxSteps = Math.ceil(diag / step) + 1;
+  if (maxSteps > 1 << 16) throw new InputError(`nerf render: 'stepSize' ${step} gives ${maxSteps} steps across the box; use a larger step.`);
+  return {
+    step,
+    maxSteps,
+    near: options.near ?? 0,
+    far: options.far ?? 1e30,
+    background: options.background ?? [0, 0, 0],
+    useOccupancy: options.useOccupancy ?? true,
+  };
+}
+
+/** Cameras as the kernels read them: viewmat (16, row-major) then fx, fy, cx, cy. */
+export function packCameras(cameras: Camera[]): Float32Array {
+  const out = new Float32Array(cameras.length * 20);
+  cameras.forEach((c, v) => {
+    out.set(Array.from(c.viewmat), v * 20);
+    out.set([c.fx, c.fy, c.cx, c.cy], v * 20 + 16);
+  });
+  return out;
+}
+
+function renderParamBytes(s: MarchSettings, width: number, height: number, views: number, occRes: number, rayOffset: number, rayCount: number): Uint8Array {
+  const buf = new ArrayBuffer(64);
+  const u = new Uint32Array(buf);
+  const f = new Float32Array(buf);
+  u[0] = width;
+  u[1] = height;
+  u[2] = views;
+  u[3] = s.maxSteps;
+  f[4] = s.step;
+  f[5] = s.near;
+  f[6] = s.far;
+  u[7] = s.useOccupancy ? 1 : 0;
+  f.set(s.background, 8);
+  u[11] = occRes;
+  u[12] = rayOffset;
+  u[13] = rayCount;
+  u[14] = RECORD_CAPACITY;
+  return new Uint8Array(buf);
+}
+
+export class NerfFrame implements RenderFrame {
+  constructor(
+    readonly field: NerfFieldBuffers,
+    readonly cameras: Camera[],
+    readonly settings: MarchSettings,
+    readonly width: number,
+    readonly height: number,
+    readonly rgb: GPUBuffer,
+    readonly alpha: GPUBuffer,
+    readonly depth: GPUBuffer,
+    readonly normal: GPUBuffer,
+    private readonly cams: GPUBuffer,
+  ) {}
+
+  get views(): number {
+    return this.cameras.length;
+  }
+
+  get rays(): number {
+    return this.cameras.length * this.width * this.height;
+  }
+
+  /** The packed camera buffer the kernels read. */
+  get cameraBuffer(): GPUBuffer {
+    return this.cams;
+  }
+
+  destroy(): void {
+    for (const b of [this.rgb, this.alpha, this.depth, this.normal, this.cams]) b.destroy();
+  }
+}
+
+export class NerfRenderer {
+  private records?: GPUBuffer;
+  private counter?: GPUBuffer;
+  private args?: GPUBuffer;
+
+  private constructor(private readonly gpu: Gpu) {}
+
+  static async create(gpu: Gpu): Promise<NerfRenderer> {
+    const r = new NerfRenderer(gpu);
+    // Build the pipelines up front so that compile errors surface here.
+    await Promise.all([
+      gpu.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd' }),
+      gpu.kernel({ file: 'nerf/ray_state.wgsl', entry: 'ray_state' }),
+      gpu.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd' }),
+      gpu.kernel({ file: 'nerf/indirect_args.wgsl', entry: 'indirect_args' }),
+      gpu.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd' }),
+    ]);
+    return r;
+  }
+
+  async forward(field: NerfFieldBuffers, cameras: Camera[], options: NerfRenderOptions = {}): Promise<NerfFrame> {
+    const g = this.gpu;
+    if (cameras.length === 0) throw new InputError('nerf render: no cameras given.');
+    const { width, height } = cameras[0];
+    if (cameras.some((c) => c.width !== width || c.height !== height))
+      throw new InputError('nerf render: all cameras of one batch must share width and height.');
+    const s = marchSettings(field.layout, options);
+    const rays = cameras.length * width * height;
+    const what = 'the number of views or the image size';
+    g.checkSize('nerf rgb', rays * 12, what);
+    const frame = new NerfFrame(
+      field, cameras, s, width, height,
+      g.buffer('nerf rgb', rays * 12), g.buffer('nerf alpha', rays * 4), g.buffer('nerf depth', rays * 4), g.buffer('nerf normal', rays * 12),
+      g.upload('nerf cameras', packCameras(cameras)),
+    );
+    const k = await g.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd' });
+    const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, 0, rays));
+    await g.run('nerf forward', (enc) =>
+      g.dispatch(enc, k, [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, frame.rgb, frame.alpha, frame.depth, frame.normal], Math.ceil(rays / 64)),
+    );
+    rp.destroy();
+    return frame;
+  }
+
+  /**
+   * Adds d(objective)/d(params) into the field's hash and MLP gradient buffers, given
+   * cotangents of rgb, alpha and depth. The normal cotangent is ignored (see the file comment).
+   */
+  async backward(frame: NerfFrame, cot: RenderCotangents): Promise<void> {
+    const g = this.gpu;
+    const field = frame.field;
+    const s = frame.settings;
+    const rays = frame.rays;
+    if (!cot.rgb && !cot.alpha && !cot.depth) return;
+    this.records ??= g.buffer('nerf sample records', RECORD_CAPACITY * RECORD_FLOATS * 4);
+    this.counter ??= g.buffer('nerf record counter', 4);
+    this.args ??= g.buffer('nerf mlp_bwd args', 12, BufferUsage.STORAGE | BufferUsage.INDIRECT | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
+    const zeros = g.buffer('nerf zero cotangent', rays * 12);
+    const state = g.buffer('nerf ray state', rays * 48);
+    const [kState, kMarch, kArgs, kMlp] = await Promise.all([
+      g.kernel({ file: 'nerf/ray_state.wgsl', entry: 'ray_state' }),
+      g.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd' }),
+      g.kernel({ file: 'nerf/indirect_args.wgsl', entry: 'indirect_args' }),
+      g.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd' }),
+    ]);
+    const chunk = Math.max(1, Math.floor(RECORD_CAPACITY / s.maxSteps));
+    const uniforms: GPUBuffer[] = [];
+    const count = g.uniform('nerf ray count', new Uint32Array([rays]));
+    const argsIn = g.uniform('nerf args params', new Uint32Array([MLP_BWD_WORKGROUP, RECORD_CAPACITY]));
+    uniforms.push(count, argsIn);
+    await g.run('nerf backward', (enc) => {
+      g.dispatch(enc, kState, [count, frame.rgb, frame.alpha, frame.depth, cot.rgb ?? zeros, cot.alpha ?? zeros, cot.depth ?? zeros, state], Math.ceil(rays / 64));
+      for (let offset = 0; offset < rays; offset += chunk) {
+        const n = Math.min(chunk, rays - offset);
+        const rp = g.uniform('nerf render params', renderParamBytes(s, frame.width, frame.height, frame.views, field.occupancy.resolution, offset, n));
+        uniforms.push(rp);
+        g.clear(enc, this.counter!);
+        g.dispatch(enc, kMarch, [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, state, this.records!, this.counter!], Math.ceil(n / 64));
+        g.dispatch(enc, kArgs, [argsIn, this.counter!, this.args!], 1);
+        g.dispatchIndirect(enc, kMlp, [field.uniform, field.hash, field.mlp, this.records!, this.counter!, field.hashGrad, field.mlpGrad], this.args!);
+      }
+    });
+    for (const b of [...uniforms, zeros, state]) b.destroy();
+  }
+
+  destroy(): void {
+    this.records?.destroy();
+    this.counter?.destroy();
+    this.args?.destroy();
+  }
+}

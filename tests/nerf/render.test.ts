@@ -1,0 +1,117 @@
+// The WGSL ray marcher against the TypeScript reference: images, parameter gradients, and
+// the reference's gradients against central finite differences.
+import { describe, expect, it } from 'vitest';
+import { useGpu } from '../helpers/gpu.ts';
+import { expectClose, expectGradClose } from '../helpers/compare.ts';
+import { RadianceField, initialFieldParams } from '../../src/scene/radiance-field.ts';
+import { fieldLayout } from '../../src/scene/nerf/layout.ts';
+import { marchSettings, NerfRenderer } from '../../src/render/nerf/renderer.ts';
+import { objectiveReference, renderBackwardReference, renderReference, type ReferenceField } from '../../src/reference/nerf/render.ts';
+import { randomArray, smallConfig, views } from './fixtures.ts';
+
+const gpu = useGpu();
+const background: [number, number, number] = [0.2, 0.4, 0.6];
+
+describe('NeRF renderer vs reference', () => {
+  for (const viewDependent of [true, false]) {
+    it(`forward and gradients match (view dependence ${viewDependent ? 'on' : 'off'})`, async () => {
+      const g = gpu();
+      const cfg = smallConfig({ viewDependent });
+      const { hash, mlp } = initialFieldParams(cfg);
+      const field = RadianceField.fromParams(g, cfg, hash, mlp);
+      const renderer = await NerfRenderer.create(g);
+      const cams = views(2, 16);
+      const opts = { background, stepSize: 0.05 };
+      const frame = await renderer.forward(field, cams, opts);
+      const ref: ReferenceField = { layout: field.layout, hash, mlp };
+      const s = marchSettings(field.layout, opts);
+      const img = renderReference(ref, cams, s);
+      const rgb = await g.readF32(frame.rgb);
+      expectClose(rgb, img.rgb, 1e-4, 'rgb');
+      expectClose(await g.readF32(frame.alpha), img.alpha, 1e-4, 'alpha');
+      expectClose(await g.readF32(frame.depth), img.depth, 1e-4, 'depth');
+      expectClose(await g.readF32(frame.normal), img.normal, 1e-3, 'normal');
+      // The scene is not trivial: some pixels are partly covered, some nearly opaque.
+      const alpha = img.alpha;
+      expect(Math.min(...alpha)).toBeLessThan(0.5);
+      expect(Math.max(...alpha)).toBeGreaterThan(0.5);
+
+      const n = frame.rays;
+      const cot = { rgb: randomArray(n * 3, 1), alpha: randomArray(n, 2), depth: randomArray(n, 3, -0.3, 0.3) };
+      await g.run('zero', (enc) => field.zeroGrads(enc));
+      await renderer.backward(frame, { rgb: g.upload('cot rgb', cot.rgb), alpha: g.upload('cot a', cot.alpha), depth: g.upload('cot d', cot.depth) });
+      const grads = await field.readGrads();
+      const refGrads = renderBackwardReference(ref, cams, s, cot, img);
+      expectGradClose(grads.hash, refGrads.hash, 'hash gradient');
+      expectGradClose(grads.mlp, refGrads.mlp, 'mlp gradient');
+      // A second backward accumulates (the trainer zeroes between steps).
+      await renderer.backward(frame, { rgb: g.upload('cot rgb', cot.rgb) });
+      const twice = await field.readGrads();
+      const rgbOnly = renderBackwardReference(ref, cams, s, { rgb: cot.rgb }, img);
+      expectGradClose(twice.mlp, refGrads.mlp.map((v, i) => v + rgbOnly.mlp[i]), 'accumulated mlp gradient');
+      frame.destroy();
+      renderer.destroy();
+      field.destroy();
+    });
+  }
+
+  it('each cotangent alone gives the reference gradient (rgb, alpha, depth)', async () => {
+    const g = gpu();
+    const cfg = smallConfig({ seed: 11, levels: 3, hiddenWidth: 8 });
+    const { hash, mlp } = initialFieldParams(cfg);
+    const field = RadianceField.fromParams(g, cfg, hash, mlp);
+    const cams = views(1, 12);
+    const opts = { background, stepSize: 0.06 };
+    const frame = await field.render(cams, opts);
+    const ref: ReferenceField = { layout: field.layout, hash, mlp };
+    const s = marchSettings(field.layout, opts);
+    const n = frame.rays;
+    for (const which of ['rgb', 'alpha', 'depth'] as const) {
+      const c = randomArray(which === 'rgb' ? n * 3 : n, 20);
+      await g.run('zero', (enc) => field.zeroGrads(enc));
+      await field.backward(frame, { [which]: g.upload('cot', c) });
+      const grads = await field.readGrads();
+      const refGrads = renderBackwardReference(ref, cams, s, { [which]: c });
+      expectGradClose(grads.mlp, refGrads.mlp, `${which}: mlp gradient`);
+      expectGradClose(grads.hash, refGrads.hash, `${which}: hash gradient`);
+    }
+    frame.destroy();
+    field.destroy();
+  });
+});
+
+describe('NeRF reference gradients vs central finite differences (f64)', () => {
+  it('matches for parameters of every block', () => {
+    const cfg = smallConfig({ seed: 5, levels: 3, hiddenWidth: 8 });
+    const layout = fieldLayout(cfg);
+    const init = initialFieldParams(cfg, layout);
+    const hash = Float64Array.from(init.hash);
+    const mlp = Float64Array.from(init.mlp);
+    const cams = views(1, 8);
+    const s = marchSettings(layout, { background, stepSize: 0.07 });
+    const n = 64;
+    const cot = { rgb: randomArray(n * 3, 4), alpha: randomArray(n, 5), depth: randomArray(n, 6, -0.3, 0.3) };
+    const field: ReferenceField = { layout, hash, mlp };
+    const grads = renderBackwardReference(field, cams, s, cot);
+    const o = layout.offsets;
+    const picks: [Float64Array, number, number][] = [];
+    // The hash entries with the largest gradients (most entries are never touched).
+    const order = Array.from(grads.hash.keys()).sort((a, b) => Math.abs(grads.hash[b]) - Math.abs(grads.hash[a]));
+    for (const i of order.slice(0, 6)) picks.push([hash, i, grads.hash[i]]);
+    for (const i of [o.w1, o.w1 + 5, o.b1 + 1, o.wSigma + 2, o.bSigma, o.wColour + 1, o.wColour + layout.hidden + 2, o.bColour + 2]) picks.push([mlp, i, grads.mlp[i]]);
+    const h = 1e-5;
+    let checked = 0;
+    for (const [arr, i, analytic] of picks) {
+      const v = arr[i];
+      arr[i] = v + h;
+      const up = objectiveReference(field, cams, s, cot);
+      arr[i] = v - h;
+      const down = objectiveReference(field, cams, s, cot);
+      arr[i] = v;
+      const fd = (up - down) / (2 * h);
+      expect(Math.abs(fd - analytic), `param ${i}: fd ${fd} analytic ${analytic}`).toBeLessThan(1e-5 + 1e-4 * Math.abs(fd));
+      if (Math.abs(fd) > 1e-3) checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+});
