@@ -120,14 +120,8 @@ export function readSplatPrimitive(glb: GlbContents, primitive: GltfPrimitive, f
   const scales = checkCount(`${P}SCALE`, read(`${P}SCALE`, 3), 3);
   const rotations = checkCount(`${P}ROTATION`, read(`${P}ROTATION`, 4), 4);
   const opacities = checkCount(`${P}OPACITY`, read(`${P}OPACITY`, 1), 1);
-  let degree = 0;
-  while (degree < 3 && attrs[shAttributeName((degree + 1) * (degree + 1))] !== undefined) degree++;
+  const degree = shDegreeOf(attrs, file);
   const K = shCoeffCount(degree);
-  for (const name of Object.keys(attrs)) {
-    const m = name.match(/^KHR_gaussian_splatting:SH_DEGREE_(\d+)_COEF_(\d+)$/);
-    if (m && (Number(m[1]) > degree || Number(m[2]) > 2 * Number(m[1])))
-      throw new InputError(`${file}: attribute '${name}' does not fit complete SH degrees 0..${degree}; SH degrees must be complete and contiguous.`);
-  }
   const data = emptyGaussians(n, degree);
   data.means.set(positions);
   for (let k = 0; k < K; k++) {
@@ -152,4 +146,25 @@ export function readSplatPrimitive(glb: GlbContents, primitive: GltfPrimitive, f
   }
   checkFinite(data, file);
   return data;
+}
+
+/** The SH degree whose coefficients are all present; partial or non-contiguous degrees are errors. */
+function shDegreeOf(attrs: Record<string, number>, file: string): number {
+  let degree = -1;
+  for (let l = 0; l <= 3; l++) {
+    const names = Array.from({ length: 2 * l + 1 }, (_, m) => shAttributeName(l * l + m));
+    const present = names.filter((name) => attrs[name] !== undefined);
+    if (present.length === 0) continue;
+    if (present.length < names.length)
+      throw new InputError(
+        `${file}: SH degree ${l} is incomplete: '${names.find((name) => attrs[name] === undefined)}' is missing; degrees must be complete.`,
+      );
+    if (degree !== l - 1) throw new InputError(`${file}: SH degree ${l} is present but degree ${l - 1} is not; degrees must be contiguous.`);
+    degree = l;
+  }
+  if (degree < 0) throw new InputError(`${file}: the splat primitive has no '${shAttributeName(0)}' attribute.`);
+  for (const name of Object.keys(attrs))
+    if (name.startsWith(`${P}SH_DEGREE_`) && !Array.from({ length: shCoeffCount(degree) }, (_, k) => shAttributeName(k)).includes(name))
+      throw new InputError(`${file}: attribute '${name}' is not a valid SH coefficient name.`);
+  return degree;
 }
