@@ -64,11 +64,13 @@ struct Packed {
 }
 
 fn packed_one(digit: u32) -> Packed {
-  var p = Packed(vec4<u32>(0u), vec4<u32>(0u));
-  let word = digit >> 1u;
-  let bit = 1u << ((digit & 1u) * 16u);
-  if (word < 4u) { p.lo[word] = bit; } else { p.hi[word - 4u] = bit; }
-  return p;
+  // Compare-and-select rather than a dynamic component index, which compilers for
+  // SIMD-style targets (lavapipe among them) turn into slow per-lane code.
+  let bit = vec4<u32>(1u << ((digit & 1u) * 16u));
+  let word = vec4<u32>(digit >> 1u);
+  let zero = vec4<u32>(0u);
+  return Packed(select(zero, bit, word == vec4<u32>(0u, 1u, 2u, 3u)),
+                select(zero, bit, word == vec4<u32>(4u, 5u, 6u, 7u)));
 }
 
 fn packed_add(a: Packed, b: Packed) -> Packed {
@@ -76,9 +78,10 @@ fn packed_add(a: Packed, b: Packed) -> Packed {
 }
 
 fn packed_get(p: Packed, digit: u32) -> u32 {
-  let word = digit >> 1u;
-  var w: u32;
-  if (word < 4u) { w = p.lo[word]; } else { w = p.hi[word - 4u]; }
+  let word = vec4<u32>(digit >> 1u);
+  let zero = vec4<u32>(0u);
+  let picked = select(zero, p.lo, word == vec4<u32>(0u, 1u, 2u, 3u)) + select(zero, p.hi, word == vec4<u32>(4u, 5u, 6u, 7u));
+  let w = picked.x + picked.y + picked.z + picked.w;
   return (w >> ((digit & 1u) * 16u)) & 0xffffu;
 }
 

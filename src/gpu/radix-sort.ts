@@ -18,6 +18,12 @@ export interface SortedPairs {
   values: GPUBuffer;
 }
 
+/** The number of low bits that hold every key from 0 to maxKey (what `sort` needs). */
+export function bitsForMaxKey(maxKey: number): number {
+  if (!Number.isInteger(maxKey) || maxKey < 0 || maxKey > 0xffffffff) throw new InputError(`radix sort: max key must be an integer from 0 to 2^32 - 1, got ${maxKey}.`);
+  return maxKey === 0 ? 0 : Math.floor(Math.log2(maxKey)) + 1;
+}
+
 export class RadixSorter {
   private readonly gpu: Gpu;
   private readonly countPipeline: GPUComputePipeline;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RadixSorter } from '../../src/gpu/radix-sort.ts';
+import { RadixSorter, bitsForMaxKey } from '../../src/gpu/radix-sort.ts';
 import { sortPairsReference } from '../../src/reference/radix-sort.ts';
 import { BufferUsage } from '../../src/gpu/gpu.ts';
 import { InputError } from '../../src/errors.ts';
@@ -105,6 +105,14 @@ describe('radix sort', () => {
     expect(out.keys).not.toBe(kb);
     const want = sortPairsReference(keys, values, 12);
     expect(mismatches(await g.readU32(out.values, 2000), want.values)).toBe(0);
+  });
+
+  it('counts the bits a key range needs', () => {
+    for (const [max, bits] of [[0, 0], [1, 1], [255, 8], [256, 9], [0xffffffff, 32]]) {
+      expect(bitsForMaxKey(max)).toBe(bits);
+      if (max > 0) expect(max < 2 ** bits && max >= 2 ** (bits - 1)).toBe(true);
+    }
+    expect(() => bitsForMaxKey(-1)).toThrow(InputError);
   });
 
   it('rejects bad arguments with an InputError', async () => {
