@@ -100,19 +100,27 @@ fn workgroup_exclusive(lid: u32, v: Packed, lane: u32, size: u32) -> Packed {
   return before;
 }
 #else
-// Hillis-Steele scan in workgroup memory.
+// Raking scan in workgroup memory (three barriers): 16 invocations each scan a run of 16
+// partials serially, then every invocation adds the totals of the runs before its own.
+const RUN: u32 = 16u;
+var<workgroup> run_totals: array<Packed, RUN>;
+
 fn workgroup_exclusive(lid: u32, v: Packed) -> Packed {
   partials[lid] = v;
-  for (var off = 1u; off < WG; off <<= 1u) {
-    workgroupBarrier();
-    var t = partials[lid];
-    if (lid >= off) { t = packed_add(t, partials[lid - off]); }
-    workgroupBarrier();
-    partials[lid] = t;
+  workgroupBarrier();
+  if (lid < WG / RUN) {
+    var acc = Packed(vec4<u32>(0u), vec4<u32>(0u));
+    for (var k = 0u; k < RUN; k++) {
+      let x = partials[lid * RUN + k];
+      partials[lid * RUN + k] = acc;
+      acc = packed_add(acc, x);
+    }
+    run_totals[lid] = acc;
   }
   workgroupBarrier();
-  let inclusive = partials[lid];
-  return Packed(inclusive.lo - v.lo, inclusive.hi - v.hi);
+  var before = partials[lid];
+  for (var r = 0u; r < lid / RUN; r++) { before = packed_add(before, run_totals[r]); }
+  return before;
 }
 #endif
 
