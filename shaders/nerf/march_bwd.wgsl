@@ -49,7 +49,7 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     hidden_forward();
     let sigma = trunc_exp(density_pre());
     let col = sigmoid3(colour_pre());
-    let e = exp(-sigma * rp.step);
+    let e = step_transmittance(sigma * rp.step);
     let w = T * (1.0 - e);
     let z = t * ray.z_per_t;
     let T_next = T * e;
