@@ -1,0 +1,80 @@
+// project_fwd: one invocation per (view, splat). Projects the splat, evaluates its SH colour,
+// camera depth and normal, and the tile rectangle that holds every pixel where its alpha can
+// reach 1/255 (opacity-aware extent, rasterizers.md §1.2); culled splats touch no tile.
+#include "lib/dispatch.wgsl"
+#include "splat/geometry.wgsl"
+#include "splat/sh.wgsl"
+
+@group(0) @binding(0) var<uniform> frame: Frame;
+@group(0) @binding(1) var<storage, read> means: array<f32>;
+@group(0) @binding(2) var<storage, read> log_scales: array<f32>;
+@group(0) @binding(3) var<storage, read> quats: array<f32>;
+@group(0) @binding(4) var<storage, read> opacity_logits: array<f32>;
+@group(0) @binding(5) var<storage, read> sh: array<f32>;
+@group(0) @binding(6) var<storage, read_write> projected: array<vec4<u32>>; // f32 bits, see common.wgsl
+@group(0) @binding(7) var<storage, read_write> tile_counts: array<u32>;
+@group(0) @binding(8) var<storage, read_write> radii: array<u32>;
+
+@compute @workgroup_size(64)
+fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let idx = linear_invocation(wid, nwg, lid, 64u);
+  let n = frame.num_splats;
+  if (idx >= frame.num_views * n) { return; }
+  let v = idx / n;
+  let i = idx - v * n;
+  let view = frame.views[v];
+  let mean = vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]);
+  let log_scale = vec3<f32>(log_scales[i * 3u], log_scales[i * 3u + 1u], log_scales[i * 3u + 2u]);
+  let quat = vec4<f32>(quats[i * 4u], quats[i * 4u + 1u], quats[i * 4u + 2u], quats[i * 4u + 3u]);
+  let g = splat_geometry(view, mean, log_scale, quat, opacity_logits[i]);
+
+  var count = 0u;
+  var radius = 0u;
+  var lo = 0u;
+  var hi = 0u;
+  if (!g.culled) {
+    let extend = sqrt(2.0 * log(255.0 * g.opacity));
+    let rx = ceil(extend * sqrt(g.covb.x));
+    let ry = ceil(extend * sqrt(g.covb.z));
+    let tiles = vec2<f32>(f32(frame.tiles_x), f32(frame.tiles_y));
+    let tile = f32(TILE);
+    let t0 = clamp(floor((g.mean2d - vec2<f32>(rx, ry)) / tile), vec2<f32>(0.0), tiles);
+    let t1 = clamp(floor((g.mean2d + vec2<f32>(rx, ry)) / tile) + 1.0, vec2<f32>(0.0), tiles);
+    if (t1.x > t0.x && t1.y > t0.y) {
+      let a = vec2<u32>(t0);
+      let b = vec2<u32>(t1);
+      count = (b.x - a.x) * (b.y - a.y);
+      radius = u32(min(max(rx, ry), 4294967040.0));
+      lo = a.x | (a.y << 16u);
+      hi = b.x | (b.y << 16u);
+    }
+  }
+  tile_counts[idx] = count;
+  radii[idx] = radius;
+  let base = idx * PROJ_STRIDE;
+  if (count == 0u) {
+    projected[base] = vec4<u32>(0u);
+    projected[base + 1u] = vec4<u32>(0u);
+    projected[base + 2u] = vec4<u32>(0u);
+    projected[base + 3u] = vec4<u32>(0u);
+    return;
+  }
+  // Colour: rgb = max(SH(dir) + 0.5, 0), dir from the camera centre to the mean.
+  let dir = normalize(mean - view.campos.xyz);
+  let basis = sh_basis(frame.sh_degree, dir);
+  let kmax = (frame.sh_degree + 1u) * (frame.sh_degree + 1u);
+  let sh_base = i * frame.sh_coeffs * 3u;
+  var rgb = vec3<f32>(0.5);
+  for (var k = 0u; k < kmax; k++) {
+    let o = sh_base + k * 3u;
+    rgb += basis[k] * vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
+  }
+  rgb = max(rgb, vec3<f32>(0.0));
+  let normal = g.normal_sign * g.rq[g.axis];
+  // Stored as u32 so that the packed tile corners are never touched by float handling.
+  projected[base] = bitcast<vec4<u32>>(vec4<f32>(g.mean2d, g.opacity, g.pc.z));
+  projected[base + 1u] = bitcast<vec4<u32>>(vec4<f32>(g.conic, g.comp));
+  projected[base + 2u] = vec4<u32>(bitcast<vec3<u32>>(rgb), lo);
+  projected[base + 3u] = vec4<u32>(bitcast<vec3<u32>>(normal), hi);
+}

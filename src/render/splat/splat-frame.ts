@@ -1,0 +1,68 @@
+/**
+ * One rendered batch of the splat renderer: the RenderOutput images, per-(view, splat)
+ * radii and visibility, and the state the backward pass replays (projected splats, sorted
+ * intersections, tile ranges, per-pixel final transmittance and end index).
+ */
+import type { Camera } from '../../math/camera.ts';
+import type { GaussianCloud } from '../../scene/gaussian-cloud.ts';
+import type { RenderOutput } from '../types.ts';
+import type { BatchShape, ResolvedOptions } from './frame-uniform.ts';
+
+export interface SplatFrameState {
+  cloud: GaussianCloud;
+  shape: BatchShape;
+  options: ResolvedOptions;
+  uniform: GPUBuffer;
+  /** [V][N] x 4 vec4<u32> (layout in shaders/splat/common.wgsl). */
+  projected: GPUBuffer;
+  /** Depth-then-tile sorted (view, splat) ids of the intersections. */
+  isectIds: GPUBuffer;
+  numIsects: number;
+  /** [V][tiles] (start, end). */
+  ranges: GPUBuffer;
+  /** [V][H][W] (final transmittance bits, end index). */
+  pixelState: GPUBuffer;
+}
+
+export class SplatFrame implements RenderOutput {
+  readonly views: number;
+  readonly width: number;
+  readonly height: number;
+  readonly cameras: Camera[];
+  readonly rgb: GPUBuffer;
+  readonly alpha: GPUBuffer;
+  readonly depth: GPUBuffer;
+  readonly normal: GPUBuffer;
+  /** [V][N] u32: screen radius in pixels (max of x and y extents), 0 when culled. */
+  readonly radii: GPUBuffer;
+  /** [V][N] u32: 1 when the splat touches at least one tile of the view. */
+  readonly visible: GPUBuffer;
+  readonly state: SplatFrameState;
+
+  constructor(
+    cameras: Camera[],
+    images: { rgb: GPUBuffer; alpha: GPUBuffer; depth: GPUBuffer; normal: GPUBuffer; radii: GPUBuffer; visible: GPUBuffer },
+    state: SplatFrameState,
+  ) {
+    this.cameras = cameras;
+    this.views = state.shape.views;
+    this.width = state.shape.width;
+    this.height = state.shape.height;
+    this.rgb = images.rgb;
+    this.alpha = images.alpha;
+    this.depth = images.depth;
+    this.normal = images.normal;
+    this.radii = images.radii;
+    this.visible = images.visible;
+    this.state = state;
+  }
+
+  get pixels(): number {
+    return this.views * this.width * this.height;
+  }
+
+  destroy(): void {
+    const s = this.state;
+    for (const b of [this.rgb, this.alpha, this.depth, this.normal, this.radii, this.visible, s.uniform, s.projected, s.isectIds, s.ranges, s.pixelState]) b.destroy();
+  }
+}
