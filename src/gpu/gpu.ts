@@ -158,8 +158,10 @@ export class Gpu {
 
   /** Checks a size against the device's buffer limits, naming the limit and what to reduce. */
   checkSize(label: string, byteSize: number, what = 'the number of splats, views or the image size'): void {
-    const maxBuffer = this.limits.maxBufferSize;
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    // RL4D_BUFFER_LIMIT (bytes) emulates a smaller device, e.g. a browser's defaults.
+    const cap = isNode() && process.env.RL4D_BUFFER_LIMIT ? Number(process.env.RL4D_BUFFER_LIMIT) : Infinity;
+    const maxBuffer = Math.min(this.limits.maxBufferSize, cap);
+    const maxBinding = Math.min(this.limits.maxStorageBufferBindingSize, cap);
     if (byteSize > maxBuffer || byteSize > maxBinding) {
       const limit = byteSize > maxBinding ? `maxStorageBufferBindingSize (${maxBinding} bytes)` : `maxBufferSize (${maxBuffer} bytes)`;
       throw new InputError(
