@@ -23,7 +23,7 @@ const rewardComponent = {
   properties: {
     name: { type: 'string', minLength: 1 },
     module: { type: 'string', minLength: 1 },
-    weight: scheduleSchema,
+    weight: { type: 'number' },
     options,
   },
   oneOf: [{ required: ['name'] }, { required: ['module'] }],
@@ -132,7 +132,6 @@ export const sceneSchema = {
       properties: {
         steps: posInt,
         lr: { type: 'object', additionalProperties: scheduleSchema },
-        rewardWeights: { type: 'object', additionalProperties: scheduleSchema },
         timestep: {
           type: 'object',
           required: ['min', 'max'],

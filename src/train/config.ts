@@ -14,7 +14,7 @@ import type { CameraRanges } from './camera-sampler.ts';
 export interface RewardComponentConfig {
   name?: string;
   module?: string;
-  weight?: Schedule;
+  weight?: number;
   options?: Record<string, unknown>;
 }
 
@@ -65,7 +65,6 @@ export interface SceneConfig {
   schedule: {
     steps: number;
     lr: Record<string, Schedule>;
-    rewardWeights: Record<string, Schedule>;
     timestep?: TimestepSchedule;
   };
   cameras: Required<Omit<CameraRanges, 'times' | 'target'>> & { target: [number, number, number] };
@@ -118,10 +117,10 @@ export interface ConfigValidators {
   algorithmNames: readonly string[];
   validateAlgorithmOptions(name: string, options: Record<string, unknown>): void;
   rewardNames: readonly string[];
-  validateRewardOptions?(name: string, options: Record<string, unknown>): void;
+  validateRewardOptions?(name: string, options: Record<string, unknown>): void | Promise<void>;
   /** Whether a built-in reward reads the prompt (so an empty prompt is an error). */
   rewardNeedsPrompt?(name: string): boolean;
-  validatePrior?(prior: Record<string, unknown>, baseDir: string): void;
+  validatePrior?(prior: Record<string, unknown>, baseDir: string): void | Promise<void>;
 }
 
 const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
@@ -165,7 +164,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reads and validates a scene file. Throws InputError naming the file and field. */
-export function loadSceneConfig(path: string, validators: ConfigValidators, overrides: ConfigOverrides = {}): SceneConfig {
+export async function loadSceneConfig(path: string, validators: ConfigValidators, overrides: ConfigOverrides = {}): Promise<SceneConfig> {
   const file = resolve(path);
   if (!existsSync(file)) throw new InputError(`scene config '${path}' does not exist; pass a path to a scenes/*.json file.`);
   let json: unknown;
@@ -178,11 +177,11 @@ export function loadSceneConfig(path: string, validators: ConfigValidators, over
 }
 
 /** Validates an already parsed config. `file` is used in messages, `baseDir` for relative paths. */
-export function parseSceneConfig(
+export async function parseSceneConfig(
   json: unknown,
   validators: ConfigValidators,
   where: { file?: string; baseDir?: string; overrides?: ConfigOverrides } = {},
-): SceneConfig {
+): Promise<SceneConfig> {
   const file = where.file ?? '<inline>';
   const fail = (msg: string): never => {
     throw new InputError(`${file}: ${msg}.`);
@@ -239,7 +238,6 @@ export function parseSceneConfig(
     schedule: {
       steps: overrides.steps ?? raw.schedule.steps,
       lr: { ...(rep.kind === 'splats' ? DEFAULT_SPLAT_LR : {}), ...(raw.schedule.lr ?? {}) },
-      rewardWeights: raw.schedule.rewardWeights ?? {},
       timestep: raw.schedule.timestep,
     },
     cameras,
@@ -253,7 +251,6 @@ export function parseSceneConfig(
 
   // Checks the schema cannot express.
   for (const [name, s] of Object.entries(config.schedule.lr)) checkSchedule(s, `${file}: schedule.lr.${name}`);
-  for (const [name, s] of Object.entries(config.schedule.rewardWeights)) checkSchedule(s, `${file}: schedule.rewardWeights.${name}`);
   if (config.schedule.timestep) {
     checkSchedule(config.schedule.timestep.min, `${file}: schedule.timestep.min`);
     checkSchedule(config.schedule.timestep.max, `${file}: schedule.timestep.max`);
@@ -276,29 +273,23 @@ export function parseSceneConfig(
   }
 
   // Rewards: names (plugins by module path must exist), options, prompt.
-  const rewardLabels = new Set<string>();
-  config.rewards.components.forEach((c, i) => {
+  for (const [i, c] of config.rewards.components.entries()) {
     const at = `rewards.components[${i}]`;
-    if (c.weight !== undefined) checkSchedule(c.weight, `${file}: ${at}.weight`);
     if (c.module !== undefined) {
       const modulePath = resolve(baseDir, c.module);
       if (!existsSync(modulePath)) fail(`${at}.module '${c.module}' does not exist (looked for ${modulePath})`);
-      rewardLabels.add(c.module);
-      return;
+      continue;
     }
     const name = c.name!;
     if (!validators.rewardNames.includes(name)) fail(`${at}.name '${name}' is unknown; use one of ${validators.rewardNames.join(', ')} or give a 'module' path`);
-    rewardLabels.add(name);
     try {
-      validators.validateRewardOptions?.(name, c.options ?? {});
+      await validators.validateRewardOptions?.(name, c.options ?? {});
     } catch (e) {
       throw prefixed(e, file, `${at}.options`);
     }
     if (validators.rewardNeedsPrompt?.(name) && config.prompt.trim() === '')
       fail(`prompt is empty, but the reward '${name}' (${at}) scores images against it; write a prompt`);
-  });
-  for (const name of Object.keys(config.schedule.rewardWeights))
-    if (!rewardLabels.has(name)) fail(`schedule.rewardWeights.${name}: no reward component named '${name}'`);
+  }
 
   // Prior: model files must exist now, not after the GPU has started.
   if (config.prior) {
@@ -310,7 +301,7 @@ export function parseSceneConfig(
       if (!existsSync(full)) fail(`prior.path '${p}' does not exist (looked for ${full}); download or build the model first, or use {"kind": "exemplar"}`);
     }
     try {
-      validators.validatePrior?.(config.prior, baseDir);
+      await validators.validatePrior?.(config.prior, baseDir);
     } catch (e) {
       throw prefixed(e, file, 'prior');
     }

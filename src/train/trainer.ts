@@ -1,0 +1,228 @@
+/**
+ * The training loop: sample views -> algorithm.step (render, score, gradients) -> Adam ->
+ * densification -> metrics and progress -> checkpoint; at the end a turntable, the reward
+ * plot, result.glb and result.ply. Every random draw is derived from (seed, step, stream), and
+ * checkpoints hold all other state, so a resumed run takes the same next step as an
+ * uninterrupted one.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Gpu } from '../gpu/gpu.ts';
+import { InputError } from '../errors.ts';
+import { saveGaussians } from '../io/gaussians-file.ts';
+import type { RenderOptions } from '../render/types.ts';
+import { RewardEnsemble, type EnsembleConfig } from '../rewards/ensemble.ts';
+import type { RewardSpec } from '../rewards/plugin.ts';
+import { createAlgorithm } from '../rl/registry.ts';
+import type { Algorithm, StepContext } from '../rl/algorithm.ts';
+import { randomGaussiansInSphere } from '../scene/gaussian-init.ts';
+import { Adam } from './adam.ts';
+import { CameraSampler } from './camera-sampler.ts';
+import { hashConfig, loadCheckpoint, saveCheckpoint, checkpointPath } from './checkpoint.ts';
+import type { SceneConfig } from './config.ts';
+import { DefaultDensifier } from './densify-default.ts';
+import { MetricsLog, PhaseTimer, readMetrics, type StepRecord } from './metrics.ts';
+import { Progress, type ProgressSink } from './progress.ts';
+import { Rng } from './rng.ts';
+import { scheduleValue } from './schedules.ts';
+import { SplatRepresentation } from './splat-representation.ts';
+import { writeRewardPlot, writeTurntable } from './turntable.ts';
+
+/** Stream id for the algorithm's per-step random numbers. */
+const ALGORITHM_STREAM = 2;
+
+export interface TrainOptions {
+  outDir: string;
+  resume?: boolean;
+  /** Where progress goes (default stderr). */
+  progress?: ProgressSink;
+  /** Stop after this many completed steps, as if interrupted (tests); writes a checkpoint, no outputs. */
+  stopAfter?: number;
+  /** Skip the turntable and exports (benchmarks). */
+  skipOutputs?: boolean;
+}
+
+export interface TrainResult {
+  outDir: string;
+  steps: number;
+  finalReward: number;
+  firstReward: number;
+  splats: number;
+  files: string[];
+  /** Final parameters (for tests comparing runs). */
+  representation: SplatRepresentation;
+}
+
+/** Fields of the config that change what a step computes; resume refuses a config that differs in them. */
+function trainingIdentity(c: SceneConfig): unknown {
+  return { seed: c.seed, representation: c.representation, rewards: c.rewards, algorithm: c.algorithm, prior: c.prior, schedule: c.schedule, cameras: c.cameras, densify: c.densify, prompt: c.prompt };
+}
+
+/** Radius of the initial cloud, the scale gsplat's thresholds are relative to. */
+function sceneScale(c: SceneConfig): number {
+  return c.representation.init.radius;
+}
+
+export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions): Promise<TrainResult> {
+  if (config.representation.kind !== 'splats' || config.representation.dynamic)
+    throw new InputError(`${config.file}: representation '${config.representation.kind}${config.representation.dynamic ? ' (4D)' : ''}' is not trained by this trainer yet; use "splats" without "dynamic".`);
+  if (config.prior) throw new InputError(`${config.file}: 'prior' is not wired into the trainer yet; remove it or use a reward-only algorithm.`);
+  const outDir = resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const total = config.schedule.steps;
+  const identity = hashConfig(trainingIdentity(config));
+  const progress = new Progress(options.progress ?? process.stderr, config.output.logEvery);
+  const timer = new PhaseTimer();
+
+  const lrAt = (step: number) => Object.fromEntries(Object.entries(config.schedule.lr).map(([k, s]) => [k, scheduleValue(s, step, total)]));
+  const init = config.representation.init;
+  const data = randomGaussiansInSphere({
+    count: init.count,
+    radius: init.radius,
+    shDegree: init.shDegree,
+    seed: config.seed,
+    opacity: init.opacity,
+    scale: init.scale,
+    center: config.cameras.target,
+  });
+  const rep = await SplatRepresentation.create(gpu, data, lrAt(0));
+  let adam: Adam | undefined;
+  let ensemble: RewardEnsemble | undefined;
+  let algorithm: Algorithm | undefined;
+  let densifier: DefaultDensifier | undefined;
+  try {
+    const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: c.weight ?? 1, options: c.options }));
+    const ensembleConfig = { normalize: 'none', aggregate: 'mean', ...(config.rewards.normalize !== undefined ? { normalize: config.rewards.normalize } : {}), ...(config.rewards.aggregate !== undefined ? { aggregate: config.rewards.aggregate } : {}) } as EnsembleConfig;
+    ensemble = await RewardEnsemble.create(gpu, specs, ensembleConfig, config.baseDir);
+    algorithm = await createAlgorithm(config.algorithm.name, config.algorithm.options, gpu);
+    if (config.densify.strategy === 'default') densifier = await DefaultDensifier.create(gpu, config.densify, sceneScale(config));
+    else if (config.densify.strategy === 'mcmc') throw new InputError(`${config.file}: densify.strategy "mcmc" is not available yet; use "default" or "none".`);
+
+    let startStep = 0;
+    let elapsedBefore = 0;
+    let metrics: MetricsLog;
+    const metricsPath = join(outDir, 'metrics.jsonl');
+    if (options.resume) {
+      const ck = await loadCheckpoint(outDir, identity);
+      rep.importState(ck.representation);
+      adam = await Adam.create(gpu, rep.params());
+      adam.importState(ck.optimizer as never);
+      if (ck.rewards) ensemble.loadStateDict(ck.rewards as never);
+      if (ck.algorithm && algorithm!.loadStateDict) await algorithm!.loadStateDict(ck.algorithm);
+      startStep = ck.step;
+      elapsedBefore = ck.elapsed;
+      metrics = await MetricsLog.resume(metricsPath, startStep);
+      progress.message(`resuming ${config.name} at step ${startStep}/${total} from ${checkpointPath(outDir)}`);
+    } else {
+      adam = await Adam.create(gpu, rep.params());
+      metrics = await MetricsLog.create(metricsPath);
+    }
+    rep.timer = timer;
+    const timedEnsemble = new Proxy(ensemble, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key === 'score') return (views: Parameters<RewardEnsemble['score']>[0]) => timer.time('reward', () => target.score(views));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const sampler = new CameraSampler({ ...config.cameras }, config.seed);
+    const renderOptions: RenderOptions = { background: config.representation.background };
+    const started = performance.now();
+    const saveState = async (completed: number) =>
+      saveCheckpoint(outDir, {
+        step: completed,
+        configHash: identity,
+        elapsed: elapsedBefore + (performance.now() - started) / 1000,
+        representation: await rep.exportState(),
+        optimizer: await adam!.exportState(),
+        rewards: ensemble!.stateDict(),
+        algorithm: algorithm!.stateDict ? await algorithm!.stateDict() : undefined,
+      });
+
+    let firstReward = NaN;
+    let lastReward = NaN;
+    const stopAt = Math.min(total, options.stopAfter ?? total);
+    for (let step = startStep; step < stopAt; step++) {
+      const t0 = performance.now();
+      const lrs = lrAt(step);
+      for (const [name, lr] of Object.entries(lrs)) {
+        adam.setLearningRate(name, lr);
+        rep.setLearningRate(name, lr);
+      }
+      const batch = sampler.sample(step);
+      await gpu.run('zero grads', (enc) => rep.zeroGrads(enc));
+      const ctx: StepContext = {
+        gpu,
+        step,
+        totalSteps: total,
+        random: Rng.forStep(config.seed, step, ALGORITHM_STREAM).asFunction(),
+        representation: rep,
+        cameras: batch.cameras,
+        renderOptions,
+        prompt: config.prompt,
+        rewards: timedEnsemble,
+      };
+      const report = await algorithm!.step(ctx);
+      await timer.time('update', () => gpu.run('adam step', (enc) => adam!.step(enc)));
+      let densifyMetrics: Record<string, number> = {};
+      if (densifier) {
+        const changed = await timer.time('densify', () => densifier!.afterStep(step, rep.splatState, adam!, config.seed));
+        if (changed) {
+          rep.replace(changed.state);
+          densifyMetrics = changed.metrics;
+        }
+      }
+      const stepMs = performance.now() - t0;
+      if (step === startStep && options.resume !== true) firstReward = report.reward;
+      lastReward = report.reward;
+      const record: StepRecord = {
+        step,
+        time: elapsedBefore + (performance.now() - started) / 1000,
+        stepMs,
+        reward: report.reward,
+        loss: report.loss,
+        splats: rep.cloud.count,
+        phaseMs: timer.take(),
+        metrics: { ...report.metrics, ...densifyMetrics, ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
+      };
+      metrics.append(record);
+      progress.update({ step, total, reward: report.reward, loss: report.loss, splats: rep.cloud.count, stepMs });
+      const completed = step + 1;
+      if ((config.output.checkpointEvery > 0 && completed % config.output.checkpointEvery === 0) || completed === stopAt) await saveState(completed);
+    }
+    progress.finish();
+
+    const files = [checkpointPath(outDir), metricsPath];
+    if (stopAt === total && !options.skipOutputs) {
+      const tt = config.output.turntable;
+      const frames = await writeTurntable(gpu, rep, outDir, {
+        frames: tt.frames,
+        size: tt.size,
+        elevation: tt.elevation,
+        radius: (config.cameras.radius[0] + config.cameras.radius[1]) / 2,
+        fov: (config.cameras.fov[0] + config.cameras.fov[1]) / 2,
+        target: config.cameras.target,
+        renderOptions,
+        gif: tt.gif,
+      });
+      files.push(...frames.slice(0, 1));
+      if (tt.gif && tt.frames > 0) files.push(join(outDir, 'turntable.gif'));
+      files.push(await writeRewardPlot(outDir, readMetrics(metricsPath)));
+      const result = await rep.cloud.toData();
+      for (const name of ['result.glb', 'result.ply']) {
+        await saveGaussians(join(outDir, name), result);
+        files.push(join(outDir, name));
+      }
+    }
+    if (firstReward !== firstReward && options.resume) firstReward = readMetrics(metricsPath)[0]?.reward ?? NaN;
+    return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: rep.cloud.count, files, representation: rep };
+  } catch (e) {
+    rep.destroy();
+    throw e;
+  } finally {
+    densifier?.destroy();
+    adam?.destroy();
+    algorithm?.destroy?.();
+    await ensemble?.destroy();
+  }
+}
