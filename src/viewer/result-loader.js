@@ -111,17 +111,27 @@ function withShDegree(geometry, degree) {
 }
 
 /**
- * World-space bounds; splats count by their centres (their draw geometry is a unit quad).
+ * World-space bounds; splats count by their centres and extents (their draw geometry is a unit quad).
  * @param {import('three').Object3D} root
  */
 function boundsOf(root) {
   const box = new Box3();
   const point = new Vector3();
+  const reach = new Vector3();
   root.traverse((o) => {
     const object = /** @type {any} */ (o);
     if (object.isGaussianSplat) {
       const position = object.splatGeometry.getAttribute('position');
-      for (let i = 0; i < position.count; i++) box.expandByPoint(point.fromBufferAttribute(position, i).applyMatrix4(object.matrixWorld));
+      const covariance = object.splatGeometry.getAttribute('covariance');
+      const local = new Box3();
+      for (let i = 0; i < position.count; i++) {
+        // Two standard deviations per axis, as far as three draws a splat.
+        const c = covariance.array;
+        reach.set(Math.sqrt(Math.max(c[i * 6], 0)), Math.sqrt(Math.max(c[i * 6 + 3], 0)), Math.sqrt(Math.max(c[i * 6 + 5], 0))).multiplyScalar(2);
+        point.fromBufferAttribute(position, i);
+        local.expandByPoint(point.clone().sub(reach)).expandByPoint(point.add(reach));
+      }
+      box.union(local.applyMatrix4(object.matrixWorld));
     } else if (object.isMesh || object.isPoints) {
       box.expandByObject(object);
     }
