@@ -191,7 +191,7 @@ export class Gpu {
 
   write(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     // writeBuffer needs a multiple of 4 bytes.
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (bytes.byteLength % 4 === 0) this.device.queue.writeBuffer(buffer, byteOffset, bytes);
     else {
       const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
