@@ -13,7 +13,6 @@ import { saveGaussians } from '../io/gaussians-file.ts';
 import type { RenderOptions } from '../render/types.ts';
 import { RewardEnsemble, type EnsembleConfig } from '../rewards/ensemble.ts';
 import type { RewardSpec } from '../rewards/plugin.ts';
-import { createAlgorithm } from '../rl/registry.ts';
 import type { Algorithm, StepContext } from '../rl/algorithm.ts';
 import { randomGaussiansInSphere } from '../scene/gaussian-init.ts';
 import { Adam } from './adam.ts';
@@ -40,6 +39,8 @@ export interface TrainOptions {
   stopAfter?: number;
   /** Skip the turntable and exports (benchmarks). */
   skipOutputs?: boolean;
+  /** Builds the algorithm (default: src/rl/registry.ts); tests pass one directly. */
+  createAlgorithm?: (name: string, options: Record<string, unknown>, gpu: Gpu) => Promise<Algorithm>;
 }
 
 export interface TrainResult {
@@ -94,7 +95,8 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: c.weight ?? 1, options: c.options }));
     const ensembleConfig = { normalize: 'none', aggregate: 'mean', ...(config.rewards.normalize !== undefined ? { normalize: config.rewards.normalize } : {}), ...(config.rewards.aggregate !== undefined ? { aggregate: config.rewards.aggregate } : {}) } as EnsembleConfig;
     ensemble = await RewardEnsemble.create(gpu, specs, ensembleConfig, config.baseDir);
-    algorithm = await createAlgorithm(config.algorithm.name, config.algorithm.options, gpu);
+    const create = options.createAlgorithm ?? (await import('../rl/registry.ts')).createAlgorithm;
+    algorithm = await create(config.algorithm.name, config.algorithm.options, gpu);
     if (config.densify.strategy === 'default') densifier = await DefaultDensifier.create(gpu, config.densify, sceneScale(config));
     else if (config.densify.strategy === 'mcmc') throw new InputError(`${config.file}: densify.strategy "mcmc" is not available yet; use "default" or "none".`);
 

@@ -6,8 +6,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
-// gifenc is CommonJS: under Node's ESM loader its functions hang off the default export.
-import gifenc from 'gifenc';
+// gifenc has a CommonJS and an ESM build: under Node's loader the functions hang off the
+// default export, under bundlers (vitest) they are named exports. Take whichever is there.
+import * as gifNamespace from 'gifenc';
 import { writeFileAtomic } from '../io/write-atomic.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { RenderOptions } from '../render/types.ts';
@@ -15,6 +16,8 @@ import type { Representation } from '../scene/representation.ts';
 import { turntableCameras } from './camera-sampler.ts';
 import type { StepRecord } from './metrics.ts';
 
+type GifApi = typeof gifNamespace.default;
+const gifenc: GifApi = typeof (gifNamespace as unknown as Partial<GifApi>).GIFEncoder === 'function' ? (gifNamespace as unknown as GifApi) : gifNamespace.default;
 const { GIFEncoder, applyPalette, quantize } = gifenc;
 
 /** RGBA8 of one view from float RGB (already composited over the background by the renderer). */
