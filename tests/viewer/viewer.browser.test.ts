@@ -14,6 +14,8 @@ import { writePly } from '../../src/io/ply.ts';
 import { emptyGaussians, SH_C0 } from '../../src/scene/gaussian-data.ts';
 import { resolveTarget, startViewerServer, type ViewerServer } from '../../src/viewer/server.ts';
 import { coloredSphere } from '../io/synthetic.ts';
+import { splatsToMesh } from '../../src/io/splat-mesh.ts';
+import { writeMeshGlb } from '../../src/io/mesh-glb.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const work = mkdtempSync(join(tmpdir(), 'rl4d-viewer-browser-'));
@@ -93,6 +95,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'run', 'result.glb'), writeSplatGlb(sphere));
   writeFileSync(join(work, 'run', 'metrics.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ step: i * 10, reward: 1 - Math.exp(-i / 8), loss: Math.exp(-i / 6), stage: 'a' })).join('\n'));
   writeFileSync(join(work, 'sphere.ply'), writePly(coloredSphere(1500, 3, 4)));
+  writeFileSync(join(work, 'mesh.glb'), writeMeshGlb(splatsToMesh(coloredSphere(300, 0, 5), { resolution: 24 })));
   // One large, nearly opaque splat of a known display colour, for the colour check.
   const flat = emptyGaussians(1, 0);
   flat.quats[0] = 1;
@@ -144,6 +147,14 @@ describe('viewer in headless Chromium (WebGL2)', () => {
     await page.evaluate(() => (window as any).rl4dViewer.waitFrames(3));
     const degree0 = await canvasImage(page, 'ply-sh0');
     expect(meanDifference(turned, degree0)).toBeGreaterThan(0.5);
+    await page.close();
+  });
+
+  it('shows a mesh GLB with vertex colours', async () => {
+    const page = await open(join(work, 'mesh.glb'));
+    const img = await canvasImage(page, 'mesh');
+    expect(coverage(img, DARK)).toBeGreaterThan(0.05);
+    expect(await page.locator('#sh-degree').isDisabled()).toBe(true);
     await page.close();
   });
 
