@@ -77,6 +77,9 @@ export async function loadRewardPlugin(spec: RewardSpec, baseDir: string): Promi
   if (typeof mod.default !== 'function')
     throw new InputError(`reward plugin '${label}': the module must default-export a factory (options) => RewardPlugin.`);
   const options = validateOptions(label, mod.optionsSchema, spec.options);
+  // Built-ins' folder options are relative to the scene config, like module paths.
+  if (spec.module === undefined && typeof options.modelDir === 'string' && !isAbsolute(options.modelDir))
+    options.modelDir = resolve(baseDir, options.modelDir);
   const plugin = mod.default(options);
   if (!plugin || typeof plugin.name !== 'string' || typeof plugin.score !== 'function' || typeof plugin.differentiable !== 'boolean')
     throw new InputError(`reward plugin '${label}': the factory must return { name: string, differentiable: boolean, score(views, gpu) }.`);
