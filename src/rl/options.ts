@@ -11,11 +11,11 @@ export type OptionSpec =
   | { type: 'boolean'; default: boolean; description: string }
   | { type: 'enum'; values: readonly string[]; default: string; description: string }
   /** Either the string 'all' or a non-empty list of names. */
-  | { type: 'names'; default: 'all' | string[]; description: string }
+  | { type: 'names'; default: 'all' | readonly string[]; description: string }
   /** A pair [low, high] with min <= low <= high <= max. */
-  | { type: 'range'; default: [number, number]; min: number; max: number; description: string }
+  | { type: 'range'; default: readonly [number, number]; min: number; max: number; description: string }
   /** A nested list of objects, checked by the owner (used by `composite`). */
-  | { type: 'list'; default: unknown[]; description: string };
+  | { type: 'list'; default: readonly unknown[]; description: string };
 
 export type OptionSchema = Record<string, OptionSpec>;
 
