@@ -141,7 +141,7 @@ describe('HexPlaneField', () => {
     expectGradClose(finiteDifferences(J, planes, pIdx), pick(ref.planes, pIdx), 'planes vs FD');
     const mIdx = Array.from(mlp.keys());
     expectGradClose(finiteDifferences(J, mlp, mIdx), ref.mlp, 'mlp vs FD');
-    // Means inside the bounds only (clamped ones have no Jacobian, which FD agrees with anyway).
+    // Some means lie outside the bounds: clamped there, with no Jacobian, which FD agrees with.
     const xIdx = Array.from(means.keys());
     expectGradClose(finiteDifferences(J, means, xIdx), ref.means, 'means vs FD');
   });

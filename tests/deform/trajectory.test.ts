@@ -66,6 +66,9 @@ describe('TrajectoryField', () => {
     expectGradClose(await g.readF32(field.rotationGrad), ref.rotation!, 'rotation coefficients');
     expectClose(await g.readF32(grads.means), cot.means, 1e-6, 'canonical means');
     expectClose(await g.readF32(grads.quats), cot.quats, 1e-6, 'canonical quats');
+    const cpu = await field.evaluateCpu(t, scene);
+    expectClose(cpu.means, deformed.means, 1e-5, 'evaluateCpu means');
+    expectClose(cpu.quats, deformed.quats, 1e-5, 'evaluateCpu quats');
 
     const pos = Float64Array.from(state.position.subarray(0, 5 * basisSize(config) * 3));
     const rot = Float64Array.from(state.rotation!.subarray(0, 5 * basisSize(config) * 4));
