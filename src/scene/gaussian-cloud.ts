@@ -16,6 +16,15 @@ function checkLength(name: string, arr: Float32Array, expected: number): void {
     throw new InputError(`Gaussian data: '${name}' holds ${arr.length} floats, expected ${expected} for the splat count and SH degree.`);
 }
 
+/** The five raw parameter buffers of a cloud. */
+export interface SplatBuffers {
+  means: GPUBuffer;
+  logScales: GPUBuffer;
+  quats: GPUBuffer;
+  opacityLogits: GPUBuffer;
+  sh: GPUBuffer;
+}
+
 export class GaussianCloud {
   readonly count: number;
   readonly shDegree: number;
@@ -26,15 +35,24 @@ export class GaussianCloud {
   readonly sh: GPUBuffer;
   private readonly gpu: Gpu;
 
-  private constructor(gpu: Gpu, data: GaussianData) {
+  private constructor(gpu: Gpu, count: number, shDegree: number, buffers: SplatBuffers) {
     this.gpu = gpu;
-    this.count = data.count;
-    this.shDegree = data.shDegree;
-    this.means = gpu.upload('splat means', data.means);
-    this.logScales = gpu.upload('splat logScales', data.logScales);
-    this.quats = gpu.upload('splat quats', data.quats);
-    this.opacityLogits = gpu.upload('splat opacityLogits', data.opacityLogits);
-    this.sh = gpu.upload('splat sh', data.sh);
+    this.count = count;
+    this.shDegree = shDegree;
+    this.means = buffers.means;
+    this.logScales = buffers.logScales;
+    this.quats = buffers.quats;
+    this.opacityLogits = buffers.opacityLogits;
+    this.sh = buffers.sh;
+  }
+
+  /**
+   * A cloud over buffers that already hold raw parameters in this layout (deformed splats,
+   * densified splats). The cloud takes ownership: destroy() frees them.
+   */
+  static wrap(gpu: Gpu, count: number, shDegree: number, buffers: SplatBuffers): GaussianCloud {
+    checkDegree(shDegree);
+    return new GaussianCloud(gpu, count, shDegree, buffers);
   }
 
   /** Uploads raw parameters; sizes are checked against the device limits first. */
@@ -47,7 +65,13 @@ export class GaussianCloud {
     checkLength('opacityLogits', data.opacityLogits, n);
     checkLength('sh', data.sh, n * shCoeffCount(data.shDegree) * 3);
     gpu.checkSize('splat sh', data.sh.byteLength, 'the number of splats or the SH degree');
-    return new GaussianCloud(gpu, data);
+    return new GaussianCloud(gpu, n, data.shDegree, {
+      means: gpu.upload('splat means', data.means),
+      logScales: gpu.upload('splat logScales', data.logScales),
+      quats: gpu.upload('splat quats', data.quats),
+      opacityLogits: gpu.upload('splat opacityLogits', data.opacityLogits),
+      sh: gpu.upload('splat sh', data.sh),
+    });
   }
 
   /** Coefficients per splat (K = (degree+1)^2). */
