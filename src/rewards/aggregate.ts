@@ -9,6 +9,7 @@
  *                 not one noisy view.
  */
 import type { Camera } from '../math/camera.ts';
+import { towardsCamera } from './view-graph.ts';
 
 export type AggregateMode = 'mean' | 'min' | 'softmin' | 'sphere-smooth';
 
@@ -36,20 +37,9 @@ function softmin(xs: ArrayLike<number>, t: number): Aggregated {
   return { total: lo - t * Math.log(s / n), weights };
 }
 
-/** Unit directions from the object (origin of the cameras' targets) towards each camera. */
-function viewDirections(cameras: Camera[]): [number, number, number][] {
-  return cameras.map((c) => {
-    // The camera's forward axis (third row of the rotation), reversed, points back at the camera.
-    const m = c.viewmat;
-    const f: [number, number, number] = [-m[8], -m[9], -m[10]];
-    const l = Math.hypot(...f) || 1;
-    return [f[0] / l, f[1] / l, f[2] / l];
-  });
-}
-
 /** Row-normalised smoothing matrix K[v][u] over the view sphere. */
 export function sphereKernel(cameras: Camera[], bandwidthDegrees: number): Float64Array[] {
-  const dirs = viewDirections(cameras);
+  const dirs = cameras.map(towardsCamera);
   const kappa = 1 / (1 - Math.cos((bandwidthDegrees * Math.PI) / 180));
   return dirs.map((a) => {
     const row = new Float64Array(dirs.length);

@@ -24,10 +24,12 @@ export function preprocessViews(
   const P = width * height;
   // Samples per output pixel along each axis when shrinking (simple box prefilter).
   const taps = Math.max(1, Math.ceil(1 / scale));
+  const acc = new Float64Array(3);
   views.forEach((v, b) => {
+    const base = v * P;
     for (let y = 0; y < size; y++)
       for (let x = 0; x < size; x++) {
-        const acc = [0, 0, 0];
+        acc.fill(0);
         for (let ty = 0; ty < taps; ty++)
           for (let tx = 0; tx < taps; tx++) {
             // Centre of the sub-sample in source pixel coordinates.
@@ -39,10 +41,12 @@ export function preprocessViews(
             const y1 = Math.min(y0 + 1, height - 1);
             const fx = Math.min(Math.max(sx - x0, 0), 1);
             const fy = Math.min(Math.max(sy - y0, 0), 1);
-            for (let c = 0; c < 3; c++) {
-              const at = (xx: number, yy: number) => rgb[(v * P + yy * width + xx) * 3 + c];
-              acc[c] += (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) + (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
-            }
+            const i00 = (base + y0 * width + x0) * 3;
+            const i10 = (base + y0 * width + x1) * 3;
+            const i01 = (base + y1 * width + x0) * 3;
+            const i11 = (base + y1 * width + x1) * 3;
+            for (let c = 0; c < 3; c++)
+              acc[c] += (rgb[i00 + c] * (1 - fx) + rgb[i10 + c] * fx) * (1 - fy) + (rgb[i01 + c] * (1 - fx) + rgb[i11 + c] * fx) * fy;
           }
         for (let c = 0; c < 3; c++) {
           const val = Math.min(Math.max(acc[c] / (taps * taps), 0), 1);

@@ -39,7 +39,7 @@ export interface EnsembleScore {
   total: number;
   perView: Float32Array;
   components: Record<string, ComponentBreakdown>;
-  /** d(total)/d(images), from the differentiable components only. */
+  /** d(total)/d(images), from the differentiable components only; valid until the next score() or destroy(). */
   grads?: RenderCotangents;
   failures: { plugin: string; error: string }[];
   /** Sub-scores of each component, `component.detail`. */

@@ -32,7 +32,10 @@ export interface RewardViews extends RenderOutput {
 export interface RewardScore {
   /** One score per view; higher is better. */
   scores: Float32Array;
-  /** d(sum of scores)/d(images); a missing buffer is zero. Only differentiable plugins return it. */
+  /**
+   * d(sum of scores)/d(images); a missing buffer is zero. Only differentiable plugins return it.
+   * The buffers pass to the caller (the ensemble destroys them once it has combined them).
+   */
   grads?: RenderCotangents;
   /** Named sub-scores (means over the batch) for the metrics log. */
   details?: Record<string, number>;

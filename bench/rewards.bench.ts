@@ -1,0 +1,87 @@
+/**
+ * Time per batch of each built-in reward at 256x256, for 4 and 16 views, against the time of
+ * reading the batch's rgb back to the CPU (the ratio is the portable number). Views are
+ * rendered by the CPU analytic ray caster. `clip` runs the tiny CLIP-shaped test model (so it
+ * measures readback, preprocessing to 224x224 and onnxruntime overhead, not a real encoder) and
+ * `http` a local server that answers at once (PNG encoding and the round trip).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Gpu } from '../src/gpu/gpu.ts';
+import { orbitCamera } from '../src/math/camera.ts';
+import { renderAnalytic, uploadViews } from '../src/reference/rewards/analytic-scenes.ts';
+import { loadRewardPlugin } from '../src/rewards/registry.ts';
+import type { RewardSpec, RewardViews } from '../src/rewards/plugin.ts';
+import { writeTinyClip } from '../tests/rewards/helpers/tiny-clip.ts';
+import { printTable, timeIt, writeResults, type Row } from './harness.ts';
+
+const SIZE = 256;
+
+export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
+  const iterations = opts.quick ? 2 : 5;
+  const tmp = mkdtempSync(join(tmpdir(), 'rl4d-bench-clip-'));
+  writeTinyClip(tmp, 224);
+  const server = createServer((req, res) => {
+    let n = 0;
+    req.on('data', () => n++);
+    req.on('end', () => {
+      void n;
+      const views = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('views'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ scores: new Array(views).fill(0.5) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const rows: Row[] = [];
+  try {
+    for (const V of [4, 16]) {
+      const cams = Array.from({ length: V }, (_, i) => orbitCamera({ elevation: 15 + 10 * Math.sin(i), azimuth: (360 * i) / V, radius: 3.2, fovY: 40, width: SIZE, height: SIZE }));
+      const cpu = renderAnalytic(
+        [
+          { kind: 'box', center: [0, 0, 0], size: [0.55, 0.55, 0.55], paint: [0.9, 0.1, 0.1] },
+          { kind: 'sphere', center: [0.9, 0.6, 0.3], size: [0.15, 0.15, 0.15], paint: [0.6, 0.6, 0.6], opacity: 0.5 },
+        ],
+        cams,
+      );
+      const views: RewardViews = { ...uploadViews(gpu, cpu), times: cams.map(() => 0), prompt: 'a red cube' };
+      const baseline = await timeIt(() => gpu.readF32(views.rgb), { warmup: 1, iterations });
+      const specs: [string, RewardSpec][] = [
+        ['geometry', { name: 'geometry', weight: 1 }],
+        ['consistency', { name: 'consistency', weight: 1 }],
+        ['prompt-attributes', { name: 'prompt-attributes', weight: 1 }],
+        ['clip (tiny model)', { name: 'clip', weight: 1, options: { modelDir: tmp } }],
+        ['http (local echo)', { name: 'http', weight: 1, options: { url: `http://127.0.0.1:${port}/?views=${V}` } }],
+      ];
+      for (const [label, spec] of specs) {
+        const plugin = await loadRewardPlugin(spec, process.cwd());
+        await plugin.setup?.(gpu);
+        const t = await timeIt(async () => {
+          const r = await plugin.score(views, gpu);
+          for (const b of Object.values(r.grads ?? {})) b?.destroy();
+        }, { warmup: 1, iterations });
+        await plugin.teardown?.();
+        rows.push({
+          reward: label,
+          views: V,
+          size: SIZE,
+          differentiable: plugin.differentiable,
+          medianMs: t.medianMs,
+          minMs: t.minMs,
+          msPerView: t.medianMs / V,
+          rgbReadbackMs: baseline.medianMs,
+          ratioToReadback: t.medianMs / baseline.medianMs,
+        });
+      }
+      for (const b of [views.rgb, views.alpha, views.depth, views.normal]) b.destroy();
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  printTable('rewards: time per batch at 256x256', rows);
+  await writeResults('rewards', { adapter: gpu.summary, quick: opts.quick, rows });
+}
