@@ -9,7 +9,8 @@
  * dL/dmu = -(1 - sigmoid(beta Delta)) beta 2 s_w eps / sigma: the step pulls towards the winner
  * and saturates once the policy already prefers it relative to the reference (the
  * reference term). Pairs whose score gap is at most `minGap` are skipped (DreamDPO's
- * beta_dpo threshold).
+ * beta_dpo threshold). DreamDPO's own noise-space form (two noises at one t through a score
+ * prior, winner minus loser) is `reward-weighted-sds` with strategy 'dreamdpo'.
  */
 import { InputError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';

@@ -9,9 +9,11 @@
  * reward-weighted-sds (RewardSDS): N noises at the same t; each one-step prediction
  * x̂_0 = (x_t - sigma eps_hat)/alpha is scored by the ensemble (one call for all N, so the
  * reward needs no gradient) and the per-noise gradients are mixed per view by
- * 'weighted' softmax(r / temperature), 'best-k' (mean of the top k) or 'min-max'
- * (maxWeight * mean top-k - minWeight * mean bottom-k). After `rewardFraction` of training
- * the mix is the plain mean (RewardSDS's reward_duration).
+ * 'weighted' softmax(r / temperature), 'best-k' (mean of the top k), 'min-max'
+ * (maxWeight * mean top-k - minWeight * mean bottom-k), or 'dreamdpo' (DreamDPO's pairwise
+ * rule: w(t)[(eps_hat_w - eps_w) - (eps_hat_l - eps_l)] for the best and worst sample, the
+ * loser predicted without CFG, the winner alone when the gap is at most `minGap`). After
+ * `rewardFraction` of training the mix is the plain mean (RewardSDS's reward_duration).
  *
  * The prior runs on the CPU, so the render is read back once per step.
  */
@@ -43,11 +45,12 @@ export const sdsSchema = {
 export const rewardWeightedSdsSchema = {
   ...sdsSchema,
   samples: { type: 'integer', default: 4, min: 2, max: 64, description: 'Noise samples per step scored by the reward (RewardSDS uses 7).' },
-  strategy: { type: 'enum', values: ['weighted', 'best-k', 'min-max'], default: 'weighted', description: 'How rewards weight the per-noise gradients.' },
+  strategy: { type: 'enum', values: ['weighted', 'best-k', 'min-max', 'dreamdpo'], default: 'weighted', description: 'How rewards weight the per-noise gradients.' },
   temperature: { type: 'number', default: 1, min: 0, exclusiveMin: true, description: "Softmax temperature over the samples' rewards (strategy 'weighted')." },
   topK: { type: 'integer', default: 2, min: 1, description: "k of 'best-k' and 'min-max'." },
   maxWeight: { type: 'number', default: 0.9, min: 0, description: "Weight of the top-k mean in 'min-max'." },
   minWeight: { type: 'number', default: 0.1, min: 0, description: "Weight of the bottom-k mean (subtracted) in 'min-max'." },
+  minGap: { type: 'number', default: 0, min: 0, description: "'dreamdpo': when best and worst rewards differ by at most this, only the winner's term is used." },
   rewardFraction: { type: 'number', default: 1, min: 0, max: 1, description: 'Fraction of training during which the reward weights the samples; afterwards they are averaged.' },
 } as const;
 
@@ -55,8 +58,19 @@ export type SdsOptions = ParsedOptions<typeof sdsSchema>;
 export type RewardWeightedSdsOptions = ParsedOptions<typeof rewardWeightedSdsSchema>;
 
 /** Per-sample mixing weights for one view, from the samples' rewards. */
-export function sampleWeights(rewards: number[], o: Pick<RewardWeightedSdsOptions, 'strategy' | 'temperature' | 'topK' | 'maxWeight' | 'minWeight'>): number[] {
+export function sampleWeights(
+  rewards: number[],
+  o: Pick<RewardWeightedSdsOptions, 'strategy' | 'temperature' | 'topK' | 'maxWeight' | 'minWeight'> & { minGap?: number },
+): number[] {
   const n = rewards.length;
+  if (o.strategy === 'dreamdpo') {
+    const order = rewards.map((r, i) => [r, i] as const).sort((a, b) => b[0] - a[0]);
+    const w = new Array<number>(n).fill(0);
+    const [best, worst] = [order[0], order[n - 1]];
+    w[best[1]] = 1;
+    if (best[0] - worst[0] > (o.minGap ?? 0)) w[worst[1]] = -1;
+    return w;
+  }
   if (o.strategy === 'weighted') {
     const m = Math.max(...rewards);
     const e = rewards.map((r) => Math.exp((r - m) / o.temperature));
@@ -115,6 +129,9 @@ export class ScoreDistillationTerm implements ImageTerm {
     const rewardActive = this.name === 'reward-weighted-sds' && ctx.step < (o.rewardFraction ?? 1) * ctx.totalSteps;
     const N = this.name === 'sds' ? 1 : o.samples!;
     const grads: Float32Array[] = [];
+    // DreamDPO's loser term uses the prediction without CFG.
+    const needText = rewardActive && o.strategy === 'dreamdpo' && o.guidanceScale !== 1;
+    const gradsText: Float32Array[] = [];
     const denoised: Float32Array[] = [];
     for (let s = 0; s < N; s++) {
       const eps = normals(x0.length, ctx.random);
@@ -130,15 +147,17 @@ export class ScoreDistillationTerm implements ImageTerm {
         cameras: frame.cameras,
         guidanceScale: o.guidanceScale,
       });
-      const g = new Float32Array(x0.length);
-      for (let v = 0; v < V; v++)
-        for (let i = v * per; i < (v + 1) * per; i++) {
-          let x = w[v] * (epsHat[i] - eps[i]);
-          if (!Number.isFinite(x)) x = 0;
-          if (o.gradClip > 0) x = Math.min(Math.max(x, -o.gradClip), o.gradClip);
-          g[i] = x;
-        }
-      grads.push(g);
+      grads.push(this.sampleGradient(epsHat, eps, w, per));
+      if (needText) {
+        const epsText = await prior.predictNoise({
+          noisy: { views: V, width: PW, height: PH, data: noisy },
+          t,
+          prompt: ctx.prompt,
+          cameras: frame.cameras,
+          guidanceScale: 1,
+        });
+        gradsText.push(this.sampleGradient(epsText, eps, w, per));
+      }
       if (rewardActive) {
         const x0hat = new Float32Array(x0.length);
         for (let v = 0; v < V; v++) {
@@ -171,7 +190,8 @@ export class ScoreDistillationTerm implements ImageTerm {
       for (let v = 0; v < V; v++) {
         const m = mix[s][v];
         if (m === 0) continue;
-        for (let i = v * per; i < (v + 1) * per; i++) g[i] += m * grads[s][i];
+        const src = m < 0 && needText ? gradsText[s] : grads[s];
+        for (let i = v * per; i < (v + 1) * per; i++) g[i] += m * src[i];
       }
     let loss = 0;
     for (let i = 0; i < g.length; i++) loss += 0.5 * g[i] * g[i];
@@ -181,6 +201,20 @@ export class ScoreDistillationTerm implements ImageTerm {
     const back = resizeBilinearAdjoint(g, { width: PW, height: PH }, renderShape);
     await acc.addHost('rgb', back, factor);
     return { loss, metrics };
+  }
+
+  /** w(t)(eps_hat - eps) per view, NaN-free and clamped to +-gradClip. */
+  private sampleGradient(epsHat: Float32Array, eps: Float32Array, w: number[], per: number): Float32Array {
+    const clip = this.options.gradClip;
+    const g = new Float32Array(eps.length);
+    for (let v = 0; v < w.length; v++)
+      for (let i = v * per; i < (v + 1) * per; i++) {
+        let x = w[v] * (epsHat[i] - eps[i]);
+        if (!Number.isFinite(x)) x = 0;
+        if (clip > 0) x = Math.min(Math.max(x, -clip), clip);
+        g[i] = x;
+      }
+    return g;
   }
 
   /** Scores the one-step predictions of all samples in one ensemble call; rewards[s][v]. */

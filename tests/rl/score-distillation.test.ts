@@ -60,18 +60,22 @@ describe('score distillation', () => {
         { width: S, height: S, rgb: solid(S, S, blue) },
       ],
     });
-    const run = async (preferred: number[]) => {
+    const run = async (preferred: number[], strategy = 'weighted') => {
       const rep = new ImageRepresentation(gpu(), S, S, solid(S, S, [0.5, 0.1, 0.5]));
       // Black-box preference (quantized: no usable gradient).
       const rewards = await targetEnsemble(gpu(), 'quantized', preferred, 0.02);
-      const algo = await RewardWeightedSds.create({ guidanceScale: 1, samples: 4, temperature: 0.02, timestepRange: [0.1, 0.6] }, gpu());
+      const algo = await RewardWeightedSds.create({ guidanceScale: 1, samples: 4, temperature: 0.02, timestepRange: [0.1, 0.6], strategy }, gpu());
       const { reports } = await train({ gpu: gpu(), algorithm: algo, representation: rep, rewards, prior, steps: 30, cameras: testCameras(2, S, S), lr: 0.03 });
       await rewards.destroy();
       return { reports, colors: await rep.readColors() };
     };
     // The same start, seed and prior: only the reward's preference differs, and decides.
-    for (const [label, preferred, other] of [['red', red, blue], ['blue', blue, red]] as const) {
-      const { reports, colors } = await run(preferred);
+    for (const [label, preferred, other, strategy] of [
+      ['red', red, blue, 'weighted'],
+      ['blue', blue, red, 'weighted'],
+      ['red (dreamdpo)', red, blue, 'dreamdpo'],
+    ] as const) {
+      const { reports, colors } = await run(preferred, strategy);
       const start = reports[0].reward;
       const end = reports[reports.length - 1].reward;
       console.log(`reward-weighted-sds preferring ${label}: reward start ${start.toFixed(4)}, end ${end.toFixed(4)}`);
@@ -91,6 +95,9 @@ describe('score distillation', () => {
     expect(sampleWeights(r, { strategy: 'best-k', temperature: 1, topK: 2, maxWeight: 0.9, minWeight: 0.1 })).toEqual([0, 0.5, 0.5, 0]);
     const mm = sampleWeights(r, { strategy: 'min-max', temperature: 1, topK: 1, maxWeight: 0.9, minWeight: 0.1 });
     expect(mm).toEqual([0, 0.9, 0, -0.1]);
+    const pair = { strategy: 'dreamdpo', temperature: 1, topK: 1, maxWeight: 0.9, minWeight: 0.1 } as const;
+    expect(sampleWeights(r, pair)).toEqual([0, 1, 0, -1]);
+    expect(sampleWeights([0.2, 0.25], { ...pair, minGap: 0.1 })).toEqual([0, 1]);
   });
 
   it('timestep annealing: linear, sqrt and step schedules', () => {
