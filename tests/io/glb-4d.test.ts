@@ -1,11 +1,16 @@
 // The 4D GLB: a flip-book of baked frames (KHR_node_visibility driven by KHR_animation_pointer)
 // that the Khronos validator accepts and three.js loads, plus the exact field in
 // RL4D_deformation_field, read back bit for bit.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { GLTFGaussianSplatLoaderExtension } from 'three/examples/jsm/loaders/GLTFGaussianSplatLoaderExtension.js';
 import { frameTime, read4dGlb, write4dGlb, RL4D_DEFORMATION_FIELD } from '../../src/io/glb-4d.ts';
 import { writeSplatGlb } from '../../src/io/glb.ts';
+import { plyFrameName, writePlyFrames } from '../../src/io/ply-frames.ts';
+import { readPly } from '../../src/io/ply.ts';
 import { parseGlb } from '../../src/io/glb-reader.ts';
 import { InputError } from '../../src/errors.ts';
 import type { GaussianData } from '../../src/scene/gaussian-data.ts';
@@ -114,7 +119,7 @@ describe('4D GLB export', () => {
     expect(Array.from(input)).toEqual(Array.from({ length: frames + 1 }, (_, k) => Math.fround(k / fps)));
     for (let k = 0; k < frames; k++) {
       const seconds = (k + 0.5) / fps;
-      const key = input.findLastIndex((t) => t <= seconds);
+      const key = Array.from(input).filter((t) => t <= seconds).length - 1;
       const visible = animation.channels.map((c) => {
         const sampler = animation.samplers[c.sampler];
         expect(sampler.interpolation).toBe('STEP');
@@ -186,6 +191,27 @@ describe('4D GLB export', () => {
     const shorter = `"byteLength":${String(view.byteLength - 4).padStart(String(view.byteLength).length, '0')}}`;
     bytes.set(new TextEncoder().encode(shorter), at + `"byteOffset":${view.byteOffset},`.length);
     expect(() => read4dGlb(bytes, 'bad.glb')).toThrow(/bad\.glb: RL4D_deformation_field 'field\.position'/);
+  });
+});
+
+describe('PLY per frame', () => {
+  it('writes frame_000.ply ... with the baked splats, a frames.json index and no temporary files', async () => {
+    const canonical = coloredSphere(30, 2, 11);
+    const state = trajectoryState(canonical.count, 12);
+    const dir = mkdtempSync(join(tmpdir(), 'rl4d-ply-frames-'));
+    try {
+      const written = await writePlyFrames(join(dir, 'frames'), canonical, state, { frames: 4 });
+      expect(readdirSync(join(dir, 'frames')).sort()).toEqual(['frame_000.ply', 'frame_001.ply', 'frame_002.ply', 'frame_003.ply', 'frames.json']);
+      expect(written.map((w) => w.time)).toEqual([0, 2 / 3, 4 / 3, 2]);
+      for (const w of written) expect(readPly(readFileSync(w.file), w.file)).toEqual(evaluateState(state, w.time, canonical));
+      const index = JSON.parse(readFileSync(join(dir, 'frames', 'frames.json'), 'utf8'));
+      expect(index.frames[3]).toEqual({ file: 'frame_003.ply', time: 2 });
+      expect(plyFrameName(7, 1200)).toBe('frame_0007.ply');
+      await expect(writePlyFrames(join(dir, 'none'), canonical, state, { frames: 1.5 })).rejects.toThrow(InputError);
+      expect(readdirSync(dir)).toEqual(['frames']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
