@@ -1,5 +1,8 @@
 #if SUBGROUPS
 enable subgroups;
+// The sums below run only where some lane of the subgroup contributes (subgroupAny), which
+// is uniform within the subgroup though the analysis cannot prove it.
+diagnostic(off, subgroup_uniformity);
 #endif
 // rasterize_bwd: one 16x16 workgroup per (view, tile). Each pixel walks its splats back to
 // front from the end index rasterize_fwd kept, recovering T_i = T_{i+1} / (1 - alpha_i) and
@@ -164,15 +167,17 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       }
       let slot = j * GRAD_STRIDE;
 #if SUBGROUPS
-      let r0 = subgroupAdd(g0);
-      let r1 = subgroupAdd(g1);
-      let r2 = subgroupAdd(g2);
-      let r3 = subgroupAdd(g3);
-      if (sg_lane == 0u) {
-        add_local4(slot, r0);
-        add_local4(slot + 4u, r1);
-        add_local4(slot + 8u, r2);
-        add_local4(slot + 12u, r3);
+      if (subgroupAny(any(g0 != vec4<f32>(0.0)) || any(g1 != vec4<f32>(0.0)) || any(g2 != vec4<f32>(0.0)) || any(g3 != vec4<f32>(0.0)))) {
+        let r0 = subgroupAdd(g0);
+        let r1 = subgroupAdd(g1);
+        let r2 = subgroupAdd(g2);
+        let r3 = subgroupAdd(g3);
+        if (sg_lane == 0u) {
+          add_local4(slot, r0);
+          add_local4(slot + 4u, r1);
+          add_local4(slot + 8u, r2);
+          add_local4(slot + 12u, r3);
+        }
       }
 #else
       add_local4(slot, g0);
