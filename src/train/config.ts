@@ -10,6 +10,7 @@ import { InputError } from '../errors.ts';
 import { sceneSchema } from './config-schema.ts';
 import { checkSchedule, type Schedule, type TimestepSchedule } from './schedules.ts';
 import type { CameraRanges } from './camera-sampler.ts';
+import { TIMESTEP_ALGORITHMS, withTimestepOptions } from './timestep-options.ts';
 
 export interface RewardComponentConfig {
   name?: string;
@@ -267,10 +268,18 @@ export async function parseSceneConfig(
   if (!algorithmNames.includes(config.algorithm.name))
     fail(`algorithm.name '${config.algorithm.name}' is unknown; use one of ${algorithmNames.join(', ')}`);
   try {
+    // The timestep schedule becomes the score-distillation options that anneal t.
+    config.algorithm.options = withTimestepOptions(config.algorithm.name, config.algorithm.options, config.schedule.timestep, config.schedule.steps);
+  } catch (e) {
+    throw prefixed(e, file, 'schedule.timestep');
+  }
+  try {
     validators.validateAlgorithmOptions(config.algorithm.name, config.algorithm.options);
   } catch (e) {
     throw prefixed(e, file, 'algorithm.options');
   }
+  if (TIMESTEP_ALGORITHMS.includes(config.algorithm.name) && !config.prior)
+    fail(`algorithm '${config.algorithm.name}' needs a score prior: add "prior": {"kind": "exemplar", "images" or "procedural": ...} or {"kind": "onnx", "path": ...}`);
 
   // Rewards: names (plugins by module path must exist), options, prompt.
   for (const [i, c] of config.rewards.components.entries()) {

@@ -14,6 +14,7 @@ import type { RenderOptions } from '../render/types.ts';
 import { RewardEnsemble, type EnsembleConfig } from '../rewards/ensemble.ts';
 import type { RewardSpec } from '../rewards/plugin.ts';
 import type { Algorithm, StepContext } from '../rl/algorithm.ts';
+import type { ScorePrior } from '../prior/score-prior.ts';
 import { randomGaussiansInSphere } from '../scene/gaussian-init.ts';
 import { Adam } from './adam.ts';
 import { CameraSampler } from './camera-sampler.ts';
@@ -21,6 +22,7 @@ import { hashConfig, loadCheckpoint, saveCheckpoint, checkpointPath } from './ch
 import type { SceneConfig } from './config.ts';
 import { DefaultDensifier } from './densify-default.ts';
 import { MetricsLog, PhaseTimer, readMetrics, type StepRecord } from './metrics.ts';
+import { createTrainerPrior } from './prior-factory.ts';
 import { Progress, type ProgressSink } from './progress.ts';
 import { Rng } from './rng.ts';
 import { scheduleValue } from './schedules.ts';
@@ -67,7 +69,6 @@ function sceneScale(c: SceneConfig): number {
 export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions): Promise<TrainResult> {
   if (config.representation.kind !== 'splats' || config.representation.dynamic)
     throw new InputError(`${config.file}: representation '${config.representation.kind}${config.representation.dynamic ? ' (4D)' : ''}' is not trained by this trainer yet; use "splats" without "dynamic".`);
-  if (config.prior) throw new InputError(`${config.file}: 'prior' is not wired into the trainer yet; remove it or use a reward-only algorithm.`);
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const total = config.schedule.steps;
@@ -91,7 +92,17 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
   let ensemble: RewardEnsemble | undefined;
   let algorithm: Algorithm | undefined;
   let densifier: DefaultDensifier | undefined;
+  let prior: ScorePrior | undefined;
   try {
+    if (config.prior) {
+      const cams = config.cameras;
+      prior = await createTrainerPrior(config.prior, config.baseDir, {
+        radius: (cams.radius[0] + cams.radius[1]) / 2,
+        fov: (cams.fov[0] + cams.fov[1]) / 2,
+        target: cams.target,
+        background: config.representation.background,
+      });
+    }
     const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: c.weight ?? 1, options: c.options }));
     const ensembleConfig = { normalize: 'none', aggregate: 'mean', ...(config.rewards.normalize !== undefined ? { normalize: config.rewards.normalize } : {}), ...(config.rewards.aggregate !== undefined ? { aggregate: config.rewards.aggregate } : {}) } as EnsembleConfig;
     ensemble = await RewardEnsemble.create(gpu, specs, ensembleConfig, config.baseDir);
@@ -152,6 +163,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         rep.setLearningRate(name, lr);
       }
       const batch = sampler.sample(step);
+      const priorWeight = prior && config.prior!.weight !== undefined ? scheduleValue(config.prior!.weight, step, total) : 1;
       await gpu.run('zero grads', (enc) => rep.zeroGrads(enc));
       const ctx: StepContext = {
         gpu,
@@ -163,6 +175,8 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         renderOptions,
         prompt: config.prompt,
         rewards: timedEnsemble,
+        prior,
+        priorWeight,
       };
       const report = await algorithm!.step(ctx);
       await timer.time('update', () => gpu.run('adam step', (enc) => adam!.step(enc)));
@@ -185,7 +199,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         loss: report.loss,
         splats: rep.cloud.count,
         phaseMs: timer.take(),
-        metrics: { ...report.metrics, ...densifyMetrics, ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
+        metrics: { ...report.metrics, ...densifyMetrics, ...(prior ? { priorWeight } : {}), ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
       };
       metrics.append(record);
       progress.update({ step, total, reward: report.reward, loss: report.loss, splats: rep.cloud.count, stepMs });
@@ -226,5 +240,6 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     adam?.destroy();
     algorithm?.destroy?.();
     await ensemble?.destroy();
+    await prior?.destroy?.();
   }
 }

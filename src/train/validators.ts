@@ -1,11 +1,13 @@
 /**
  * The registries a scene config is checked against: algorithm names and option schemas from
- * src/rl/registry.ts, reward names and option schemas from src/rewards/registry.ts. Loading a
+ * src/rl/registry.ts, reward names and option schemas from src/rewards/registry.ts, prior
+ * fields and model files from src/train/prior-factory.ts. Loading a
  * reward module for its schema imports no GPU code.
  */
 import { ALGORITHM_NAMES, validateAlgorithmOptions } from '../rl/registry.ts';
 import { builtinRewards, validateOptions } from '../rewards/registry.ts';
 import type { ConfigValidators } from './config.ts';
+import { validateTrainerPrior } from './prior-factory.ts';
 
 /** Built-in rewards that score images against the prompt (an empty prompt is an error for them). */
 const PROMPT_REWARDS = new Set(['prompt-attributes', 'clip']);
@@ -22,5 +24,6 @@ export function registryValidators(): ConfigValidators {
       validateOptions(name, mod.optionsSchema, options);
     },
     rewardNeedsPrompt: (name) => PROMPT_REWARDS.has(name),
+    validatePrior: (prior, baseDir) => validateTrainerPrior(prior, baseDir),
   };
 }
