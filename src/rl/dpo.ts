@@ -35,6 +35,36 @@ export type DpoOptions = ParsedOptions<typeof dpoSchema>;
 const logSigmoid = (z: number) => (z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z)));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
+/**
+ * d(DPO loss)/d(mu) as coefficients of each pair's noise, from eps_p.(mu - mu_ref) and the
+ * pair's rewards (only their order and gap are used).
+ */
+export function dpoCoefficients(
+  pairs: { dots: ArrayLike<number>; plus: number[]; minus: number[] },
+  o: Pick<DpoOptions, 'sigma' | 'beta' | 'minGap'>,
+  weight: number,
+): { coefs: number[]; used: number; loss: number; agree: number; gapSum: number } {
+  const coefs = new Array<number>(pairs.plus.length).fill(0);
+  const terms: { p: number; sw: number; z: number }[] = [];
+  let gapSum = 0;
+  for (let p = 0; p < pairs.plus.length; p++) {
+    const gap = pairs.plus[p] - pairs.minus[p];
+    if (Math.abs(gap) <= o.minGap) continue;
+    const sw = gap > 0 ? 1 : -1;
+    terms.push({ p, sw, z: (o.beta * 2 * sw * pairs.dots[p]) / o.sigma });
+    gapSum += Math.abs(gap);
+  }
+  const used = terms.length;
+  let loss = 0;
+  let agree = 0;
+  for (const { p, sw, z } of terms) {
+    loss += -logSigmoid(z) / used;
+    if (z > 0) agree++;
+    coefs[p] = ((-(1 - sigmoid(z)) * o.beta * 2 * sw) / o.sigma / used) * weight;
+  }
+  return { coefs, used, loss, agree, gapSum };
+}
+
 export class DpoTerm implements ParamTerm {
   readonly name = 'dpo';
   private readonly state: PolicyStateHolder;
@@ -55,26 +85,7 @@ export class DpoTerm implements ParamTerm {
     const ev = await evaluateAntithetic(ctx, this.policy, { selection: snaps.selection, base: snaps.old }, seeds, o.sigma);
     // eps_p . (mu - mu_ref): dots against the reference passed as "old".
     const { dots } = await this.policy.dots(snaps.selection, seeds, snaps.ref, snaps.ref);
-    const coefs = new Array<number>(seeds.length).fill(0);
-    let used = 0;
-    let loss = 0;
-    let agree = 0;
-    let gapSum = 0;
-    const terms: { p: number; sw: number; z: number }[] = [];
-    for (let p = 0; p < seeds.length; p++) {
-      const gap = ev.plus[p] - ev.minus[p];
-      if (Math.abs(gap) <= o.minGap) continue;
-      const sw = gap > 0 ? 1 : -1;
-      const z = (o.beta * 2 * sw * dots[p]) / o.sigma;
-      terms.push({ p, sw, z });
-      gapSum += Math.abs(gap);
-    }
-    used = terms.length;
-    for (const { p, sw, z } of terms) {
-      loss += -logSigmoid(z) / used;
-      if (z > 0) agree++;
-      coefs[p] = ((-(1 - sigmoid(z)) * o.beta * 2 * sw) / o.sigma / used) * weight;
-    }
+    const { coefs, used, loss, agree, gapSum } = dpoCoefficients({ dots, plus: ev.plus, minus: ev.minus }, o, weight);
     if (used > 0) await this.policy.accumulateGrad(snaps.selection, seeds, coefs, snaps.old, 0, snaps.ref, 0);
     if (o.reference === 'moving') await this.policy.moveReference(snaps.selection, snaps.ref, o.referenceRate);
     const metrics = {

@@ -56,6 +56,52 @@ export function groupAdvantages(rewards: number[], clip: number): number[] {
   return rewards.map((r) => Math.max(-clip, Math.min(clip, (r - mean) / (std + 1e-4))));
 }
 
+export interface PpoCoefficients {
+  /** Coefficient of each seed's noise in d(loss)/d(mu). */
+  coefs: number[];
+  /** Coefficient of (mu - mu_old). */
+  cOld: number;
+  /** The clipped surrogate objective 1/G sum min(rho A, clip(rho) A). */
+  objective: number;
+  clipped: number;
+  ratioMean: number;
+}
+
+/**
+ * d(-clipped surrogate)/d(mu) as noise and (mu - mu_old) coefficients, from the dot products
+ * eps_p.(mu - mu_old) and |mu - mu_old|^2 (see the file comment). The KL term is separate.
+ */
+export function ppoCoefficients(
+  g: { dots: ArrayLike<number>; distOld: number; advPlus: number[]; advMinus: number[] },
+  o: Pick<GrpoOptions, 'sigma' | 'clipRange'>,
+  weight: number,
+): PpoCoefficients {
+  const sigma = o.sigma;
+  const G = 2 * g.advPlus.length;
+  const coefs = new Array<number>(g.advPlus.length).fill(0);
+  let cOld = 0;
+  let objective = 0;
+  let clipped = 0;
+  let ratioMean = 0;
+  for (let p = 0; p < g.advPlus.length; p++) {
+    for (const [s, A] of [[1, g.advPlus[p]], [-1, g.advMinus[p]]] as const) {
+      const rho = Math.exp((s * g.dots[p]) / sigma - g.distOld / (2 * sigma * sigma));
+      const rhoClipped = Math.min(Math.max(rho, 1 - o.clipRange), 1 + o.clipRange);
+      objective += Math.min(rho * A, rhoClipped * A) / G;
+      ratioMean += rho / G;
+      // The min picks the clipped branch (zero gradient) when the ratio left the trust region in A's favour.
+      if ((A > 0 && rho > 1 + o.clipRange) || (A < 0 && rho < 1 - o.clipRange)) {
+        clipped++;
+        continue;
+      }
+      // d(-rho A / G)/d mu = -(rho A / G) (s eps / sigma - d / sigma^2)
+      coefs[p] += (-(rho * A) / G) * (s / sigma) * weight;
+      cOld += ((rho * A) / G / (sigma * sigma)) * weight;
+    }
+  }
+  return { coefs, cOld, objective, clipped, ratioMean };
+}
+
 export class GrpoTerm implements ParamTerm {
   readonly name = 'grpo';
   private readonly state: PolicyStateHolder;
@@ -97,34 +143,14 @@ export class GrpoTerm implements ParamTerm {
     }
     const g = this.group;
     const { dots, distOld, distRef } = await this.policy.dots(snaps.selection, g.seeds, snaps.old, snaps.ref);
+    const { coefs, cOld, objective, clipped, ratioMean } = ppoCoefficients({ dots, distOld, advPlus: g.advPlus, advMinus: g.advMinus }, o, weight);
     const sigma = o.sigma;
     const G = o.groupSize;
-    const coefs = new Array<number>(g.seeds.length).fill(0);
-    let cOld = 0;
-    let objective = 0;
-    let clipped = 0;
-    let ratioSum = 0;
-    for (let p = 0; p < g.seeds.length; p++) {
-      for (const [s, A] of [[1, g.advPlus[p]], [-1, g.advMinus[p]]] as const) {
-        const rho = Math.exp((s * dots[p]) / sigma - distOld / (2 * sigma * sigma));
-        const rhoClipped = Math.min(Math.max(rho, 1 - o.clipRange), 1 + o.clipRange);
-        objective += Math.min(rho * A, rhoClipped * A) / G;
-        ratioSum += rho / G;
-        // The min picks the clipped branch (zero gradient) when the ratio left the trust region in A's favour.
-        if ((A > 0 && rho > 1 + o.clipRange) || (A < 0 && rho < 1 - o.clipRange)) {
-          clipped++;
-          continue;
-        }
-        // d(-rho A / G)/d mu = -(rho A / G) (s eps / sigma - d / sigma^2)
-        coefs[p] += (-(rho * A) / G) * (s / sigma) * weight;
-        cOld += ((rho * A) / G / (sigma * sigma)) * weight;
-      }
-    }
     const cRef = (o.klWeight / (sigma * sigma)) * weight;
     await this.policy.accumulateGrad(snaps.selection, g.seeds, coefs, snaps.old, cOld, snaps.ref, cRef);
     g.age++;
     const kl = distRef / (2 * sigma * sigma);
-    Object.assign(metrics, { objective, kl, clipFraction: clipped / G, ratioMean: ratioSum, epoch: g.age });
+    Object.assign(metrics, { objective, kl, clipFraction: clipped / G, ratioMean, epoch: g.age });
     return { reward, loss: -objective + o.klWeight * kl, metrics: { ...scoredMetrics, ...prefixed('grpo', metrics) } };
   }
 
