@@ -1,9 +1,16 @@
-// sds with the exemplar prior pulls renders towards the exemplar (through a resize to the
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// sds with the exemplar prior (and the ONNX denoiser) pulls renders towards the exemplar (through a resize to the
 // prior's resolution); reward-weighted-sds picks, among two exemplars, the one the reward likes.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { ExemplarPrior } from '../../src/prior/exemplar-prior.ts';
 import { resizeBilinear } from '../../src/prior/image-resize.ts';
+import { ddpmSchedule, noiseLevels, sdsWeight } from '../../src/prior/score-prior.ts';
+import { OnnxDenoiser } from '../../src/prior/onnx-denoiser.ts';
+import { buildGaussianDenoiser } from '../prior/helpers/gaussian-denoiser-model.ts';
+import { expectGradClose } from '../helpers/compare.ts';
 import { RewardWeightedSds, Sds, sampleWeights } from '../../src/rl/score-distillation.ts';
 import { timestepRange } from '../../src/rl/timestep-schedule.ts';
 import { ImageRepresentation } from './helpers/image-representation.ts';
@@ -39,6 +46,24 @@ describe('score distillation', () => {
     console.log(`sds exemplar RMS distance: start ${before.toFixed(4)}, end ${after.toFixed(4)}`);
     expect(after).toBeLessThan(0.4 * before);
     expect(reports[0].metrics['sds/tMax']).toBeGreaterThan(0);
+    await rewards.destroy();
+  });
+
+  it('sds writes 2 w(t)(eps_hat - eps), which for one exemplar is 2 w(t) alpha (x0 - y) / sigma', async () => {
+    const S = 3;
+    const rnd = seededRandom(8);
+    const exemplar = Float32Array.from({ length: S * S * 3 }, () => rnd());
+    const start = Float32Array.from({ length: S * S * 3 }, () => rnd());
+    const prior = await ExemplarPrior.create({ exemplars: [{ width: S, height: S, rgb: exemplar }] });
+    const rep = new ImageRepresentation(gpu(), S, S, start);
+    const rewards = await targetEnsemble(gpu(), 'quantized', [0.5, 0.5, 0.5]);
+    const sds = await Sds.create({ guidanceScale: 1, weighting: 'sds', timestepRange: [0.1, 0.9] }, gpu());
+    const { reports } = await train({ gpu: gpu(), algorithm: sds, representation: rep, rewards, prior, steps: 1, cameras: testCameras(1, S, S), lr: 0 });
+    const t = reports[0].metrics['sds/tMin'];
+    const { alpha, sigma } = noiseLevels(prior.schedule, t);
+    const w = sdsWeight(prior.schedule, t, 'sds');
+    const want = Array.from(start, (c, i) => (2 * w * alpha * (2 * c - 1 - (2 * exemplar[i] - 1))) / sigma);
+    expectGradClose(await gpu().readF32(rep.colors.grad, rep.colors.count), want, 'sds image gradient');
     await rewards.destroy();
   });
 
@@ -109,5 +134,35 @@ describe('score distillation', () => {
     expect(timestepRange({ ...o, anneal: 'step' }, 49, 101)[1]).toBe(0.98);
     expect(timestepRange({ ...o, anneal: 'step' }, 50, 101)[1]).toBe(0.5);
     expect(timestepRange({ ...o, anneal: 'none' }, 100, 101)).toEqual([0.02, 0.98]);
+  });
+});
+
+describe('sds through the ONNX denoiser', () => {
+  it('pulls the render towards the conditional mean of the model', async () => {
+    const PW = 4;
+    const rnd = seededRandom(12);
+    // NCHW means of the model's data in model space; the conditional one is the target.
+    const meanCond = Float32Array.from({ length: 3 * PW * PW }, () => rnd() * 1.2 - 0.6);
+    const meanUncond = new Float32Array(3 * PW * PW);
+    const path = join(mkdtempSync(join(tmpdir(), 'rl4d-sds-onnx-')), 'gauss.onnx');
+    writeFileSync(path, buildGaussianDenoiser({ schedule: ddpmSchedule(), width: PW, height: PW, meanUncond, meanCond, std: 0.05 }));
+    const prior = await OnnxDenoiser.create({ path });
+    const target = new Float32Array(PW * PW * 3); // NHWC rgb
+    for (let p = 0; p < PW * PW; p++) for (let c = 0; c < 3; c++) target[p * 3 + c] = (meanCond[c * PW * PW + p] + 1) / 2;
+    const W = 8;
+    const rep = new ImageRepresentation(gpu(), W, W, solid(W, W, [0.5, 0.5, 0.5]));
+    const rewards = await targetEnsemble(gpu(), 'quantized', [0.5, 0.5, 0.5]);
+    const distance = async () => {
+      const small = resizeBilinear(await rep.readColors(), { views: 1, width: W, height: W, channels: 3 }, PW, PW);
+      return Math.sqrt(small.reduce((a, x, i) => a + (x - target[i]) ** 2, 0) / small.length);
+    };
+    const before = await distance();
+    const sds = await Sds.create({ guidanceScale: 1, timestepRange: [0.02, 0.5] }, gpu());
+    await train({ gpu: gpu(), algorithm: sds, representation: rep, rewards, prior, steps: 30, cameras: testCameras(2, W, W), lr: 0.02 });
+    const after = await distance();
+    console.log(`sds through the ONNX denoiser, RMS distance to the conditional mean: start ${before.toFixed(4)}, end ${after.toFixed(4)}`);
+    expect(after).toBeLessThan(0.4 * before);
+    await prior.destroy();
+    await rewards.destroy();
   });
 });
