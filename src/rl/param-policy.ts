@@ -5,6 +5,7 @@
  * subtraction), the dot products the ratio and KL need, and the gradient accumulation.
  * The noise is regenerated from (seed, index) so nothing of size G x N is stored.
  */
+import { InputError } from '../errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { BlockSelection } from './block-selection.ts';
 
@@ -41,7 +42,11 @@ export class ParamSnapshot {
   }
 
   load(arrays: number[][]): void {
-    this.selection.blocks.forEach((s, i) => this.gpu.write(this.buffers[i], new Float32Array(arrays[i])));
+    this.selection.blocks.forEach((s, i) => {
+      if (!Array.isArray(arrays[i]) || arrays[i].length !== s.block.count)
+        throw new InputError(`saved policy state for block '${s.block.name}' has ${arrays[i]?.length ?? 0} values, the block has ${s.block.count}.`);
+      this.gpu.write(this.buffers[i], new Float32Array(arrays[i]));
+    });
   }
 
   destroy(): void {

@@ -1,8 +1,8 @@
+// sds with the exemplar prior and with the ONNX denoiser pulls renders towards the data
+// (through a resize to the prior's resolution); reward-weighted-sds picks the exemplar the reward likes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// sds with the exemplar prior (and the ONNX denoiser) pulls renders towards the exemplar (through a resize to the
-// prior's resolution); reward-weighted-sds picks, among two exemplars, the one the reward likes.
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { ExemplarPrior } from '../../src/prior/exemplar-prior.ts';
