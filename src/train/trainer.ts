@@ -21,6 +21,7 @@ import { CameraSampler } from './camera-sampler.ts';
 import { hashConfig, loadCheckpoint, saveCheckpoint, checkpointPath } from './checkpoint.ts';
 import type { SceneConfig } from './config.ts';
 import { DefaultDensifier } from './densify-default.ts';
+import { McmcDensifier } from './densify-mcmc.ts';
 import { MetricsLog, PhaseTimer, readMetrics, type StepRecord } from './metrics.ts';
 import { createTrainerPrior } from './prior-factory.ts';
 import { Progress, type ProgressSink } from './progress.ts';
@@ -92,6 +93,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
   let ensemble: RewardEnsemble | undefined;
   let algorithm: Algorithm | undefined;
   let densifier: DefaultDensifier | undefined;
+  let mcmc: McmcDensifier | undefined;
   let prior: ScorePrior | undefined;
   try {
     if (config.prior) {
@@ -109,7 +111,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const create = options.createAlgorithm ?? (await import('../rl/registry.ts')).createAlgorithm;
     algorithm = await create(config.algorithm.name, config.algorithm.options, gpu);
     if (config.densify.strategy === 'default') densifier = await DefaultDensifier.create(gpu, config.densify, sceneScale(config));
-    else if (config.densify.strategy === 'mcmc') throw new InputError(`${config.file}: densify.strategy "mcmc" is not available yet; use "default" or "none".`);
+    else if (config.densify.strategy === 'mcmc') mcmc = await McmcDensifier.create(gpu, config.densify);
 
     let startStep = 0;
     let elapsedBefore = 0;
@@ -179,10 +181,18 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         priorWeight,
       };
       const report = await algorithm!.step(ctx);
+      if (mcmc) await timer.time('update', () => mcmc!.regularize(rep.splatState));
       await timer.time('update', () => gpu.run('adam step', (enc) => adam!.step(enc)));
       let densifyMetrics: Record<string, number> = {};
       if (densifier) {
         const changed = await timer.time('densify', () => densifier!.afterStep(step, rep.splatState, adam!, config.seed));
+        if (changed) {
+          rep.replace(changed.state);
+          densifyMetrics = changed.metrics;
+        }
+      }
+      if (mcmc) {
+        const changed = await timer.time('densify', () => mcmc!.afterStep(step, rep.splatState, adam!, config.seed, lrs.means ?? 0));
         if (changed) {
           rep.replace(changed.state);
           densifyMetrics = changed.metrics;
@@ -237,6 +247,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     throw e;
   } finally {
     densifier?.destroy();
+    mcmc?.destroy();
     adam?.destroy();
     algorithm?.destroy?.();
     await ensemble?.destroy();
