@@ -8,6 +8,9 @@ const ALPHA_MAX: f32 = 0.999;
 const T_MIN: f32 = 1e-4;
 const FRUSTUM_MARGIN: f32 = 0.15;
 const MAX_VIEWS: u32 = 64u;
+// Margin on the sigma cutoff ln(255 * opacity) used to skip the exp; the exact alpha test
+// still decides, so rounding near the cutoff cannot change which splats are used.
+const SKIP_MARGIN: f32 = 1e-3;
 
 struct View {
   r0: vec4<f32>, // row 0 of the world-to-camera matrix (R | t)

@@ -119,7 +119,10 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       let base = id * PROJ_STRIDE;
       s_ids[lid] = id;
       s_xy_op_z[lid] = bitcast<vec4<f32>>(projected[base]);
-      s_conic[lid] = bitcast<vec4<f32>>(projected[base + 1u]);
+      // w: the sigma beyond which alpha < 1/255, so most far pixels skip the exp.
+      let conic_comp = bitcast<vec4<f32>>(projected[base + 1u]);
+      let op = bitcast<f32>(projected[base].z);
+      s_conic[lid] = vec4<f32>(conic_comp.xyz, log(255.0 * op) + SKIP_MARGIN);
       s_rgb[lid] = bitcast<vec4<f32>>(projected[base + 2u]);
       s_normal[lid] = bitcast<vec4<f32>>(projected[base + 3u]);
     }
@@ -133,10 +136,12 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       var g3 = vec4<f32>(0.0); // d normal, |d mean2d.y|
       if (inside && k < end_index) {
         let xy_op_z = s_xy_op_z[j];
-        let conic = s_conic[j].xyz;
+        let conic4 = s_conic[j];
+        let conic = conic4.xyz;
         let d = xy_op_z.xy - pixel;
         let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-        let G = exp(-sigma);
+        // Far pixels (alpha surely below 1/255) skip the exp; the exact test follows.
+        let G = select(0.0, exp(-sigma), sigma <= conic4.w);
         let raw_alpha = xy_op_z.z * G;
         let alpha = min(ALPHA_MAX, raw_alpha);
         if (!(sigma < 0.0 || alpha < ALPHA_MIN)) {

@@ -58,7 +58,10 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     if (k < range.y) {
       let base = isect_ids[k] * PROJ_STRIDE;
       s_xy_op_z[lid] = bitcast<vec4<f32>>(projected[base]);
-      s_conic[lid] = bitcast<vec4<f32>>(projected[base + 1u]);
+      // w: the sigma beyond which alpha < 1/255, so most far pixels skip the exp.
+      let conic_comp = bitcast<vec4<f32>>(projected[base + 1u]);
+      let op = bitcast<f32>(projected[base].z);
+      s_conic[lid] = vec4<f32>(conic_comp.xyz, log(255.0 * op) + SKIP_MARGIN);
       s_rgb[lid] = bitcast<vec4<f32>>(projected[base + 2u]);
       s_normal[lid] = bitcast<vec4<f32>>(projected[base + 3u]);
     }
@@ -67,9 +70,11 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       let count = min(BATCH, range.y - b);
       for (var j = 0u; j < count; j++) {
         let xy_op_z = s_xy_op_z[j];
-        let conic = s_conic[j].xyz;
+        let conic4 = s_conic[j];
+        let conic = conic4.xyz;
         let d = xy_op_z.xy - pixel;
         let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+        if (sigma > conic4.w) { continue; }
         let alpha = min(ALPHA_MAX, xy_op_z.z * exp(-sigma));
         if (sigma < 0.0 || alpha < ALPHA_MIN) { continue; }
         let next_T = T * (1.0 - alpha);
