@@ -5,6 +5,14 @@
  *   colourWeight * colour agreement  (alpha-weighted, differentiable in rgb and alpha)
  * + shapeWeight  * silhouette IoU against the named shape seen from the same camera
  *                  (both silhouettes normalised to their bounding boxes; piecewise constant).
+ * + silhouetteWeight * silhouette agreement, when `shapeSize` is set: minus the mean squared
+ *                  difference between alpha and the named shape's silhouette at that size
+ *                  (world units, centred at the origin) from the same camera; differentiable
+ *                  in alpha, so it can shape the object rather than only score it.
+ * + framingWeight * framing: minus the share of the image's border zone covered by alpha
+ *                  (the named object must be whole and inside the view; differentiable in
+ *                  alpha). Without it the box-normalised silhouette and the colour term are
+ *                  both satisfied by an object that grows to fill the frame.
  * Colour agreement is -mean_fg min_k [4 |chroma - chroma_k|^2 + lw (lum - lum_k)^2], with
  * chroma = rgb / (r + g + b): shading changes brightness, not chromaticity.
  * Words it does not know are returned as warnings and counted in details.unknownWords.
@@ -25,6 +33,12 @@ export const optionsSchema = {
     /** Resolution of the silhouette comparison. */
     silhouetteResolution: { type: 'integer', minimum: 8, maximum: 256, default: 48 },
     foregroundAlpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5 },
+    framingWeight: { type: 'number', minimum: 0, default: 1 },
+    /** Size (world units) of the shape template for the differentiable silhouette term; off when absent. */
+    shapeSize: { type: 'number', exclusiveMinimum: 0 },
+    silhouetteWeight: { type: 'number', minimum: 0, default: 1 },
+    /** Where the border zone starts: Chebyshev distance from the image centre, as a fraction of the half-size. */
+    framingRadius: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.7 },
   },
 };
 
@@ -34,6 +48,10 @@ interface Options {
   luminanceWeight: number;
   silhouetteResolution: number;
   foregroundAlpha: number;
+  framingWeight: number;
+  framingRadius: number;
+  shapeSize?: number;
+  silhouetteWeight: number;
 }
 
 const EPS = 1e-3;
@@ -97,6 +115,57 @@ export function colourScores(rgb: ArrayLike<number>, alpha: ArrayLike<number>, V
   return { scores, dRgb, dAlpha };
 }
 
+/**
+ * Border weights w_p in [0, 1]: 0 inside the central square of Chebyshev radius r0, rising
+ * linearly to 1 at the image edge.
+ */
+export function borderWeights(width: number, height: number, r0: number): Float32Array {
+  const w = new Float32Array(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const r = Math.max(Math.abs((2 * (x + 0.5)) / width - 1), Math.abs((2 * (y + 0.5)) / height - 1));
+      w[y * width + x] = Math.max(0, (r - r0) / (1 - r0));
+    }
+  return w;
+}
+
+/** framing_v = -sum_p alpha_p w_p / sum_p w_p, and its gradient d(sum_v framing_v)/d alpha. */
+export function framingScores(alpha: ArrayLike<number>, V: number, width: number, height: number, r0: number) {
+  const w = borderWeights(width, height, r0);
+  const P = width * height;
+  const total = w.reduce((a, b) => a + b, 0) || 1;
+  const scores = new Float64Array(V);
+  const dAlpha = new Float32Array(V * P);
+  for (let v = 0; v < V; v++) {
+    let s = 0;
+    for (let p = 0; p < P; p++) {
+      s += alpha[v * P + p] * w[p];
+      dAlpha[v * P + p] = -w[p] / total;
+    }
+    scores[v] = -s / total;
+  }
+  return { scores, dAlpha };
+}
+
+/**
+ * silhouette_v = -mean_p (alpha_p - T_p)^2 against binary templates T [V][H][W], and the
+ * gradient of sum_v silhouette_v w.r.t. alpha.
+ */
+export function silhouetteScores(alpha: ArrayLike<number>, templates: Uint8Array, V: number, P: number) {
+  const scores = new Float64Array(V);
+  const dAlpha = new Float32Array(V * P);
+  for (let v = 0; v < V; v++) {
+    let s = 0;
+    for (let p = 0; p < P; p++) {
+      const d = alpha[v * P + p] - templates[v * P + p];
+      s += d * d;
+      dAlpha[v * P + p] = (-2 * d) / P;
+    }
+    scores[v] = -s / P;
+  }
+  return { scores, dAlpha };
+}
+
 export class PromptAttributesReward implements RewardPlugin {
   readonly name = 'prompt-attributes';
   readonly differentiable = true;
@@ -119,15 +188,40 @@ export class PromptAttributesReward implements RewardPlugin {
     const alpha = await gpu.readF32(views.alpha, V * P);
     const scores = new Float32Array(V);
     const details: Record<string, number> = { unknownWords: parsed.unknown.length };
-    let grads: RewardScore['grads'];
+    // Gradients are summed on the CPU and uploaded once.
+    let dRgb: Float32Array | null = null;
+    let dAlpha: Float32Array | null = null;
     if (parsed.colours.length && this.o.colourWeight > 0) {
       const rgb = await gpu.readF32(views.rgb, V * P * 3);
       const c = colourScores(rgb, alpha, V, P, parsed.colours, this.o.luminanceWeight);
-      for (let v = 0; v < V; v++) scores[v] += this.o.colourWeight * c.scores[v];
-      details.colour = c.scores.reduce((a, b) => a + b, 0) / V;
       const w = this.o.colourWeight;
-      grads = { rgb: gpu.upload('prompt-attributes.drgb', c.dRgb.map((g) => g * w)), alpha: gpu.upload('prompt-attributes.dalpha', c.dAlpha.map((g) => g * w)) };
+      for (let v = 0; v < V; v++) scores[v] += w * c.scores[v];
+      details.colour = c.scores.reduce((a, b) => a + b, 0) / V;
+      dRgb = c.dRgb.map((g) => g * w);
+      dAlpha = c.dAlpha.map((g) => g * w);
     }
+    if ((parsed.colours.length || parsed.shapes.length) && this.o.framingWeight > 0) {
+      const f = framingScores(alpha, V, W, H, this.o.framingRadius);
+      const w = this.o.framingWeight;
+      for (let v = 0; v < V; v++) scores[v] += w * f.scores[v];
+      details.framing = f.scores.reduce((a, b) => a + b, 0) / V;
+      dAlpha ??= new Float32Array(V * P);
+      for (let i = 0; i < V * P; i++) dAlpha[i] += w * f.dAlpha[i];
+    }
+    if (parsed.shapes.length && this.o.shapeSize && this.o.silhouetteWeight > 0) {
+      // The first named shape is the object; its template is re-traced per camera.
+      const templates = new Uint8Array(V * P);
+      for (let v = 0; v < V; v++) templates.set(shapeSilhouette(parsed.shapes[0], views.cameras[v], W, this.o.shapeSize, H), v * P);
+      const sil = silhouetteScores(alpha, templates, V, P);
+      const w = this.o.silhouetteWeight;
+      for (let v = 0; v < V; v++) scores[v] += w * sil.scores[v];
+      details.silhouette = sil.scores.reduce((a, b) => a + b, 0) / V;
+      dAlpha ??= new Float32Array(V * P);
+      for (let i = 0; i < V * P; i++) dAlpha[i] += w * sil.dAlpha[i];
+    }
+    const grads: RewardScore['grads'] = dRgb || dAlpha ? {} : undefined;
+    if (grads && dRgb) grads.rgb = gpu.upload('prompt-attributes.drgb', dRgb);
+    if (grads && dAlpha) grads.alpha = gpu.upload('prompt-attributes.dalpha', dAlpha);
     if (parsed.shapes.length && this.o.shapeWeight > 0) {
       const res = Math.min(this.o.silhouetteResolution, W, H);
       const grid = 24;

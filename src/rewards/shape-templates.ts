@@ -25,15 +25,19 @@ const SDFS: Record<ShapeName, Sdf> = {
   torus: (x, y, z) => Math.hypot(Math.hypot(x, z) - 0.45, y) - 0.18,
 };
 
-/** Binary silhouette (res x res) of a unit-sized shape at the origin seen from `cam`. */
-export function shapeSilhouette(shape: ShapeName, cam: Camera, res: number): Uint8Array {
-  const sdf = SDFS[shape];
+/**
+ * Binary silhouette (res x resY samples over the whole image) of a unit-sized shape at the
+ * origin, scaled by `scale`, seen from `cam`.
+ */
+export function shapeSilhouette(shape: ShapeName, cam: Camera, res: number, scale = 1, resY = res): Uint8Array {
+  const unit = SDFS[shape];
+  const sdf: Sdf = (x, y, z) => unit(x / scale, y / scale, z / scale) * scale;
   const m = cam.viewmat;
   const o = cameraCenter(cam);
   const sx = cam.width / res;
-  const sy = cam.height / res;
-  const out = new Uint8Array(res * res);
-  for (let j = 0; j < res; j++)
+  const sy = cam.height / resY;
+  const out = new Uint8Array(res * resY);
+  for (let j = 0; j < resY; j++)
     for (let i = 0; i < res; i++) {
       const dc = [((i + 0.5) * sx - cam.cx) / cam.fx, ((j + 0.5) * sy - cam.cy) / cam.fy, 1];
       let d = [0, 1, 2].map((k) => m[k] * dc[0] + m[4 + k] * dc[1] + m[8 + k] * dc[2]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { expectGradClose } from '../helpers/compare.ts';
-import createPromptAttributes, { colourScores } from '../../src/rewards/prompt-attributes.ts';
+import createPromptAttributes, { colourScores, framingScores, silhouetteScores } from '../../src/rewards/prompt-attributes.ts';
+import { shapeSilhouette } from '../../src/rewards/shape-templates.ts';
 import { parsePrompt } from '../../src/rewards/prompt-vocabulary.ts';
 import { uploadViews, type CpuViews } from '../../src/reference/rewards/analytic-scenes.ts';
 import type { RewardViews } from '../../src/rewards/plugin.ts';
@@ -62,5 +63,47 @@ describe('prompt-attributes reward', () => {
     const plugin = createPromptAttributes({ colourWeight: 2, shapeWeight: 0 });
     const r = await plugin.score(asViews(soft, 'a red and light green thing'), gpu());
     expectGradClose(await gpu().readF32(r.grads!.rgb!), ref.dRgb.map((g) => 2 * g), 'uploaded d/drgb');
+  });
+
+  it('framing: an object that fills the frame scores lower than the same object inside it', async () => {
+    const near = render([cube(RED, 1.6)], cams); // a cube too large for the view
+    const plugin = createPromptAttributes({ shapeWeight: 0 });
+    const inside = await plugin.score(asViews(redCube, 'a red cube'), gpu());
+    const filling = await plugin.score(asViews(near, 'a red cube'), gpu());
+    expect(inside.details!.framing).toBeGreaterThan(-0.02);
+    expect(filling.details!.framing).toBeLessThan(inside.details!.framing - 0.3);
+    expect(mean(filling.scores)).toBeLessThan(mean(inside.scores) - 0.3);
+  });
+
+  it('framing gradient matches finite differences and is added to the colour gradient', async () => {
+    const soft = soften(render([cube(RED, 1.2)], ringCameras(2, 12)), 4);
+    const f = framingScores(soft.alpha, 2, soft.width, soft.height, 0.5);
+    const total = () => framingScores(soft.alpha, 2, soft.width, soft.height, 0.5).scores.reduce((a, b) => a + b, 0);
+    const ca = sampleCoords(f.dAlpha, 30, 5);
+    expectGradClose(pick(f.dAlpha, ca), fdAt(soft.alpha, total, ca, 1e-3), 'framing d/dalpha', 2e-2);
+    const P = soft.width * soft.height;
+    const targets = parsePrompt('a red cube').colours;
+    const c = colourScores(soft.rgb, soft.alpha, 2, P, targets, 0.5);
+    const plugin = createPromptAttributes({ shapeWeight: 0, framingWeight: 3, framingRadius: 0.5 });
+    const r = await plugin.score(asViews(soft, 'a red cube'), gpu());
+    expectGradClose(await gpu().readF32(r.grads!.alpha!), c.dAlpha.map((g, i) => g + 3 * f.dAlpha[i]), 'uploaded d/dalpha');
+  });
+
+  it('silhouette term: the named shape at the given size scores best, and its gradient matches finite differences', async () => {
+    const plugin = createPromptAttributes({ colourWeight: 0, framingWeight: 0, shapeWeight: 0, shapeSize: 1.1, silhouetteWeight: 1 });
+    const cubeOfSize = await plugin.score(asViews(render([cube(RED, 0.55)], cams), 'a red cube'), gpu());
+    const sphereOfSize = await plugin.score(asViews(render([sphere(RED, 0.55)], cams), 'a red cube'), gpu());
+    const smallCube = await plugin.score(asViews(render([cube(RED, 0.3)], cams), 'a red cube'), gpu());
+    expect(cubeOfSize.details!.silhouette).toBeGreaterThan(-0.01);
+    expect(sphereOfSize.details!.silhouette).toBeLessThan(cubeOfSize.details!.silhouette - 0.01);
+    expect(smallCube.details!.silhouette).toBeLessThan(cubeOfSize.details!.silhouette - 0.03);
+    const soft = soften(render([sphere(RED, 0.5)], ringCameras(2, 12)), 6);
+    const P = soft.width * soft.height;
+    const templates = new Uint8Array(2 * P);
+    soft.cameras.forEach((c, v) => templates.set(shapeSilhouette('cube', c, soft.width, 1.1, soft.height), v * P));
+    const s = silhouetteScores(soft.alpha, templates, 2, P);
+    const total = () => silhouetteScores(soft.alpha, templates, 2, P).scores.reduce((a, b) => a + b, 0);
+    const ca = sampleCoords(s.dAlpha, 30, 8);
+    expectGradClose(pick(s.dAlpha, ca), fdAt(soft.alpha, total, ca, 1e-3), 'silhouette d/dalpha', 2e-2);
   });
 });
