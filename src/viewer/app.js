@@ -1,13 +1,15 @@
 /**
  * The viewer page: one WebGPURenderer (three falls back to its WebGL2 backend where the
  * browser has no WebGPU, or when the URL has ?webgl), orbit controls, a background and
- * SH-degree switch, the run's metrics beside the result, and a time hook for 4D results.
+ * SH-degree switch, the run's metrics beside the result, and for 4D results a time slider
+ * with play/pause (timeline.js) over the baked frames or the exact field.
  * The page state is exposed as `window.rl4dViewer` for scripts and tests.
  */
 import { Color, DirectionalLight, HemisphereLight, LinearSRGBColorSpace, PerspectiveCamera, SRGBColorSpace, Scene, Vector3, WebGPURenderer } from 'three/webgpu';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { loadResult } from './result-loader.js';
 import { parseMetricsJsonl, renderMetricsPanel } from './metrics.js';
+import { createTimeline } from './timeline.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const canvas = /** @type {HTMLCanvasElement} */ ($('view'));
@@ -34,6 +36,11 @@ const state = {
   /** frames rendered since the current result was shown */
   framesOfResult: 0,
   time: 0,
+  /** 'frames' (the baked flip-book) or 'field' (the exact field, evaluated by the server) */
+  timeMode: 'frames',
+  /** the last time whose splats are on screen (null while one is being fetched) */
+  /** @type {number | null} */
+  shownTime: null,
   /** @type {string | null} */
   error: null,
   backend: forceWebGL ? 'WebGL2' : 'WebGPU',
@@ -90,22 +97,41 @@ function setShDegree(degree) {
 }
 
 /**
- * Shows the result at `time`. Static results have no time and are unaffected; a 4D result
- * supplies `setTime` and `timeRange`, which a time slider and play button drive through this.
+ * Shows the result at `time` (in the given mode, or the current one). Static results have no
+ * time and are unaffected; a 4D result supplies `setTime` and `timeRange`, which the time
+ * slider and play button drive through this. Resolves once that time is on screen.
  * @param {number} time
+ * @param {string} [mode]
  */
-function setTime(time) {
+async function setTime(time, mode = state.timeMode) {
   state.time = time;
-  state.result?.setTime?.(time);
+  state.timeMode = mode;
+  state.shownTime = null;
+  timeline.sync(time, mode);
+  const result = state.result;
+  await result?.setTime?.(time, mode);
+  if (state.result === result && state.time === time) state.shownTime = time;
 }
 
-/** @param {{ name: string, url: string, format: string }} entry */
+const timeline = createTimeline(
+  {
+    container: $('timeline'),
+    slider: /** @type {HTMLInputElement} */ ($('time')),
+    play: /** @type {HTMLButtonElement} */ ($('play')),
+    label: $('time-label'),
+    mode: /** @type {HTMLSelectElement} */ ($('time-mode')),
+  },
+  (time, mode) => setTime(time, mode).catch(fail),
+);
+
+/** @param {{ name: string, url: string, format: string, time?: string }} entry */
 async function show(entry) {
   status.textContent = `loading ${entry.name}…`;
   if (state.result) {
     scene.remove(state.result.root);
   }
-  const result = await loadResult(entry.url, entry.format);
+  timeline.detach();
+  const result = await loadResult(entry.url, entry.format, { timeUrl: entry.time });
   state.result = result;
   state.framesOfResult = 0;
   scene.add(result.root);
@@ -115,7 +141,10 @@ async function show(entry) {
   $('info').textContent = result.hasSplats ? `${result.splatCount.toLocaleString()} splats, SH degree ${result.maxShDegree}` : 'mesh';
   applyColorManagement();
   setCameraAngle(30, 20);
-  if (result.setTime) setTime(result.timeRange ? result.timeRange[0] : 0);
+  if (result.setTime && result.timeRange) {
+    timeline.attach({ timeRange: result.timeRange, timeModes: result.timeModes, duration: result.duration });
+    await setTime(result.timeRange[0], 'frames');
+  }
   status.textContent = `${entry.name} · ${state.backend}`;
 }
 
@@ -158,6 +187,7 @@ Object.assign(window, {
     setCameraAngle,
     setShDegree,
     setTime,
+    timeline,
     /** @param {string} hex */
     setBackground(hex) {
       backgroundSelect.value = hex;

@@ -1,7 +1,8 @@
 /**
  * Serves the viewer page from Node: the page and its modules from src/viewer, three.js
  * from node_modules (no network), the results (.glb, .ply, .splat) of a file or folder, and
- * the metrics.jsonl that sits beside them. Only those files are reachable.
+ * the metrics.jsonl that sits beside them. Only those files are reachable. For 4D GLB
+ * results, /api/time evaluates the deformation field at any time (see time-endpoint below).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -9,6 +10,9 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
+import { read4dGlb, type Read4dResult } from '../io/glb-4d.ts';
+import { writeSplatGlb } from '../io/glb.ts';
+import { evaluateState } from '../scene/deform/evaluate-state.ts';
 
 export const RESULT_EXTENSIONS = ['.glb', '.ply', '.splat'];
 export const METRICS_FILE = 'metrics.jsonl';
@@ -120,15 +124,51 @@ async function handle(target: ViewerTarget, req: IncomingMessage, res: ServerRes
     const hasMetrics = await stat(join(target.dir, METRICS_FILE)).then((s) => s.isFile(), () => false);
     const manifest = {
       title: target.title,
-      results: target.results.map((name) => ({ name, url: `/files/${encodeURIComponent(name)}`, format: extname(name).slice(1).toLowerCase() })),
+      results: target.results.map((name) => {
+        const format = extname(name).slice(1).toLowerCase();
+        const entry = { name, url: `/files/${encodeURIComponent(name)}`, format };
+        // Where the page asks for exact times, should the GLB turn out to carry a deformation field.
+        return format === 'glb' ? { ...entry, time: `/api/time?name=${encodeURIComponent(name)}` } : entry;
+      }),
       metrics: hasMetrics ? `/files/${METRICS_FILE}` : null,
     };
     return send(res, 200, CONTENT_TYPES['.json'], JSON.stringify(manifest));
   }
+  if (path === '/api/time') return sendTime(target, new URL(req.url ?? '/', 'http://viewer').searchParams, res);
   if (path.startsWith('/files/')) {
     const name = path.slice(7);
     const listed = target.results.includes(name) || name === METRICS_FILE;
     return sendFile(res, listed ? join(target.dir, name) : undefined);
   }
   return send(res, 404, 'text/plain', 'not found');
+}
+
+/**
+ * The exact frame of a 4D result: the field in its RL4D_deformation_field extension evaluated
+ * at `?t=` in Node with evaluateState (the reference the exporter bakes frames with), returned
+ * as a static splat GLB that the page loads with the same GLTFLoader path as any result.
+ * Evaluating here rather than in the page keeps one implementation of every field kind; the
+ * parsed file is cached per result and modification time.
+ */
+const fieldCache = new Map<string, { mtimeMs: number; result: Read4dResult }>();
+
+async function sendTime(target: ViewerTarget, query: URLSearchParams, res: ServerResponse): Promise<void> {
+  const name = query.get('name') ?? '';
+  const t = Number(query.get('t'));
+  if (!target.results.includes(name) || extname(name).toLowerCase() !== '.glb') return send(res, 404, 'text/plain', 'not found');
+  if (query.get('t') === null || !Number.isFinite(t)) return send(res, 400, 'text/plain', `'t' must be a finite number.`);
+  const file = join(target.dir, name);
+  const { mtimeMs } = await stat(file);
+  let cached = fieldCache.get(file);
+  if (!cached || cached.mtimeMs !== mtimeMs) {
+    try {
+      cached = { mtimeMs, result: read4dGlb(new Uint8Array(await readFile(file)), name) };
+    } catch (e) {
+      if (e instanceof InputError) return send(res, 400, 'text/plain', e.message);
+      throw e;
+    }
+    fieldCache.set(file, cached);
+  }
+  const { state, canonical } = cached.result;
+  send(res, 200, CONTENT_TYPES['.glb'], writeSplatGlb(evaluateState(state, t, canonical), { name: `t=${t}` }));
 }
