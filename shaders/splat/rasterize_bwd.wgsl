@@ -8,8 +8,8 @@ diagnostic(off, subgroup_uniformity);
 // front from the end index rasterize_fwd kept, recovering T_i = T_{i+1} / (1 - alpha_i) and
 // the suffix S of what lies behind (rasterizers.md §1.5), and forms 15 screen-space
 // gradients per (pixel, splat). They are summed over the workgroup per splat (subgroupAdd,
-// then one compare-and-swap add per subgroup into workgroup memory; without subgroups every
-// pixel adds there directly), and each batch is flushed with one CAS float add per
+// then one compare-and-swap add per subgroup into workgroup memory; without subgroups a
+// plain workgroup-memory sum), and each batch is flushed with one CAS float add per
 // (splat, component) into the global screen-space gradients.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
@@ -23,13 +23,16 @@ diagnostic(off, subgroup_uniformity);
 @group(0) @binding(5) var<storage, read> cotangents: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad2d: array<atomic<u32>>;
 
-const BATCH: u32 = 128u;
+const BATCH: u32 = 64u;
 var<workgroup> s_xy_op_z: array<vec4<f32>, BATCH>;
 var<workgroup> s_conic: array<vec4<f32>, BATCH>;
 var<workgroup> s_rgb: array<vec4<f32>, BATCH>;
 var<workgroup> s_normal: array<vec4<f32>, BATCH>;
 var<workgroup> s_ids: array<u32, BATCH>;
 var<workgroup> s_acc: array<atomic<u32>, BATCH * GRAD_STRIDE>;
+#if !SUBGROUPS
+var<workgroup> s_red: array<vec4<f32>, 1024>; // 256 pixels x 4 vec4
+#endif
 var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_max_end: atomic<u32>;
 var<workgroup> s_max_end_plain: u32;
@@ -185,10 +188,20 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         }
       }
 #else
-      add_local4(slot, g0);
-      add_local4(slot + 4u, g1);
-      add_local4(slot + 8u, g2);
-      add_local4(slot + 12u, g3);
+      // Without subgroups: every pixel stores its gradients, then four invocations (one
+      // per vec4) sum the 256 entries. Plain stores and two barriers cost far less than
+      // 256 contended compare-and-swap loops (measured 10x on lavapipe).
+      s_red[lid * 4u] = g0;
+      s_red[lid * 4u + 1u] = g1;
+      s_red[lid * 4u + 2u] = g2;
+      s_red[lid * 4u + 3u] = g3;
+      workgroupBarrier();
+      if (lid < 4u) {
+        var sum = vec4<f32>(0.0);
+        for (var p = 0u; p < 256u; p++) { sum += s_red[p * 4u + lid]; }
+        add_local4(slot + lid * 4u, sum);
+      }
+      workgroupBarrier();
 #endif
     }
     workgroupBarrier();

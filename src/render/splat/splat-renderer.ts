@@ -115,17 +115,18 @@ export class SplatRenderer {
       const offsets = buf('splat intersection offsets', (vn + 1) * 4);
 
       let numIsects = 0;
+      // The depth-sorted ids: `depthIds` itself, since it allows copies into it (see RadixSorter.sort).
+      let depthSorted = depthIds;
       if (vn > 0) {
         const enc = gpu.device.createCommandEncoder({ label: 'splat project + depth sort' });
         const groups = (threads: number, size: number) => Math.ceil(threads / size);
         gpu.dispatch(enc, this.k.project, [uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
         gpu.dispatch(enc, this.k.prepare, [uniform, projected, tileCounts, depthKeys, depthIds, visible], groups(vn, 256), this.ts('bin'));
-        const sorted = this.sorter.sort(enc, depthKeys, depthIds, vn, 32);
-        gpu.dispatch(enc, this.k.gather, [uniform, sorted.values, tileCounts, sortedCounts], groups(vn, 256), this.ts('bin'));
+        depthSorted = this.sorter.sort(enc, depthKeys, depthIds, vn, 32).values;
+        gpu.dispatch(enc, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(vn, 256), this.ts('bin'));
         this.scan.scanExclusive(enc, sortedCounts, offsets, vn);
         await gpu.submit('splat forward: project, depth sort, tile counts', enc);
         numIsects = (await gpu.readU32(offsets, 1, vn))[0];
-        if (sorted.values !== depthIds) throw new Error('radix sort returned its temporaries for COPY_DST buffers');
       }
       gpu.checkSize('splat intersections', numIsects * 4, 'the number of splats, their size on screen, the views per batch or the image size');
       gpu.write(uniform, new Uint32Array([numIsects]), NUM_ISECTS_WORD * 4);
@@ -142,7 +143,7 @@ export class SplatRenderer {
       try {
         const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
         if (numIsects > 0) {
-          gpu.dispatch(enc, this.k.emit, [uniform, depthIds, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
+          gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
           const keyBits = Math.max(1, Math.ceil(Math.log2(shape.views * tiles)));
           this.sorter.sort(enc, isectKeys, isectIds, numIsects, keyBits);
           gpu.dispatch(enc, this.k.ranges, [uniform, isectKeys, ranges], Math.ceil(numIsects / 256), this.ts('bin'));
