@@ -11,6 +11,7 @@ import { sceneSchema } from './config-schema.ts';
 import { checkSchedule, type Schedule, type TimestepSchedule } from './schedules.ts';
 import type { CameraRanges } from './camera-sampler.ts';
 import { TIMESTEP_ALGORITHMS, withTimestepOptions } from './timestep-options.ts';
+import { DEFAULT_NERF_LR, NERF_BLOCKS, parseNerfOptions, type NerfOptions } from './nerf-options.ts';
 
 export interface RewardComponentConfig {
   name?: string;
@@ -52,6 +53,8 @@ export interface SceneConfig {
     init: { kind: 'sphere'; count: number; radius: number; shDegree: number; opacity: number; scale: number };
     options: Record<string, unknown>;
     background: [number, number, number];
+    /** The parsed NeRF options (kind "nerf"). */
+    nerf?: NerfOptions;
     dynamic?: {
       deformation: 'hexplane' | 'trajectory';
       options: Record<string, unknown>;
@@ -238,7 +241,7 @@ export async function parseSceneConfig(
     prior: raw.prior,
     schedule: {
       steps: overrides.steps ?? raw.schedule.steps,
-      lr: { ...(rep.kind === 'splats' ? DEFAULT_SPLAT_LR : {}), ...(raw.schedule.lr ?? {}) },
+      lr: { ...(rep.kind === 'splats' ? DEFAULT_SPLAT_LR : DEFAULT_NERF_LR), ...(raw.schedule.lr ?? {}) },
       timestep: raw.schedule.timestep,
     },
     cameras,
@@ -259,6 +262,16 @@ export async function parseSceneConfig(
   if (rep.kind === 'splats' && !rep.dynamic) {
     for (const name of Object.keys(raw.schedule.lr ?? {}))
       if (!SPLAT_BLOCKS.includes(name)) fail(`schedule.lr.${name}: no such parameter block; splats have ${SPLAT_BLOCKS.join(', ')}`);
+  }
+  if (rep.kind === 'nerf') {
+    for (const name of Object.keys(raw.schedule.lr ?? {}))
+      if (!NERF_BLOCKS.includes(name)) fail(`schedule.lr.${name}: no such parameter block; a NeRF has ${NERF_BLOCKS.join(', ')}`);
+    if (rep.dynamic) fail(`representation.dynamic applies to splats only`);
+    try {
+      config.representation.nerf = parseNerfOptions(config.representation.options, { radius: init.radius, target: cameras.target, seed: config.seed });
+    } catch (e) {
+      throw prefixed(e, file, 'representation.options');
+    }
   }
   if (config.densify.strategy !== 'none' && rep.kind !== 'splats') fail(`densify.strategy '${config.densify.strategy}' applies to splats only; use "none" for ${rep.kind}`);
   if (config.densify.stop < config.densify.start) fail(`densify.stop (${config.densify.stop}) must not be before densify.start (${config.densify.start})`);

@@ -28,6 +28,7 @@ import { Progress, type ProgressSink } from './progress.ts';
 import { Rng } from './rng.ts';
 import { scheduleValue } from './schedules.ts';
 import { SplatRepresentation } from './splat-representation.ts';
+import { NerfRepresentation } from './nerf-representation.ts';
 import { writeRewardPlot, writeTurntable } from './turntable.ts';
 
 /** Stream id for the algorithm's per-step random numbers. */
@@ -54,7 +55,13 @@ export interface TrainResult {
   splats: number;
   files: string[];
   /** Final parameters (for tests comparing runs). */
-  representation: SplatRepresentation;
+  representation: SplatRepresentation | NerfRepresentation;
+}
+
+/** The trained splats of a result (throws for a NeRF result). */
+export function trainedSplats(result: TrainResult): SplatRepresentation {
+  if (!(result.representation instanceof SplatRepresentation)) throw new InputError(`the result is a ${result.representation.kind}, not splats.`);
+  return result.representation;
 }
 
 /** Fields of the config that change what a step computes; resume refuses a config that differs in them. */
@@ -68,8 +75,8 @@ function sceneScale(c: SceneConfig): number {
 }
 
 export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions): Promise<TrainResult> {
-  if (config.representation.kind !== 'splats' || config.representation.dynamic)
-    throw new InputError(`${config.file}: representation '${config.representation.kind}${config.representation.dynamic ? ' (4D)' : ''}' is not trained by this trainer yet; use "splats" without "dynamic".`);
+  if (config.representation.dynamic)
+    throw new InputError(`${config.file}: representation.dynamic (4D) is not trained by this trainer yet; remove it.`);
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const total = config.schedule.steps;
@@ -79,16 +86,23 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
 
   const lrAt = (step: number) => Object.fromEntries(Object.entries(config.schedule.lr).map(([k, s]) => [k, scheduleValue(s, step, total)]));
   const init = config.representation.init;
-  const data = randomGaussiansInSphere({
-    count: init.count,
-    radius: init.radius,
-    shDegree: init.shDegree,
-    seed: config.seed,
-    opacity: init.opacity,
-    scale: init.scale,
-    center: config.cameras.target,
-  });
-  const rep = await SplatRepresentation.create(gpu, data, lrAt(0));
+  const rep: SplatRepresentation | NerfRepresentation = config.representation.nerf
+    ? await NerfRepresentation.create(gpu, config.representation.nerf, lrAt(0))
+    : await SplatRepresentation.create(
+        gpu,
+        randomGaussiansInSphere({
+          count: init.count,
+          radius: init.radius,
+          shDegree: init.shDegree,
+          seed: config.seed,
+          opacity: init.opacity,
+          scale: init.scale,
+          center: config.cameras.target,
+        }),
+        lrAt(0),
+      );
+  const splats = rep instanceof SplatRepresentation ? rep : undefined;
+  const splatCount = () => (splats ? splats.cloud.count : undefined);
   let adam: Adam | undefined;
   let ensemble: RewardEnsemble | undefined;
   let algorithm: Algorithm | undefined;
@@ -119,7 +133,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const metricsPath = join(outDir, 'metrics.jsonl');
     if (options.resume) {
       const ck = await loadCheckpoint(outDir, identity);
-      rep.importState(ck.representation);
+      await rep.importState(ck.representation);
       adam = await Adam.create(gpu, rep.params());
       adam.importState(ck.optimizer as never);
       if (ck.rewards) ensemble.loadStateDict(ck.rewards as never);
@@ -181,23 +195,24 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         priorWeight,
       };
       const report = await algorithm!.step(ctx);
-      if (mcmc) await timer.time('update', () => mcmc!.regularize(rep.splatState));
+      if (mcmc && splats) await timer.time('update', () => mcmc!.regularize(splats.splatState));
       await timer.time('update', () => gpu.run('adam step', (enc) => adam!.step(enc)));
       let densifyMetrics: Record<string, number> = {};
-      if (densifier) {
-        const changed = await timer.time('densify', () => densifier!.afterStep(step, rep.splatState, adam!, config.seed));
+      if (densifier && splats) {
+        const changed = await timer.time('densify', () => densifier!.afterStep(step, splats.splatState, adam!, config.seed));
         if (changed) {
-          rep.replace(changed.state);
+          splats.replace(changed.state);
           densifyMetrics = changed.metrics;
         }
       }
-      if (mcmc) {
-        const changed = await timer.time('densify', () => mcmc!.afterStep(step, rep.splatState, adam!, config.seed, lrs.means ?? 0));
+      if (mcmc && splats) {
+        const changed = await timer.time('densify', () => mcmc!.afterStep(step, splats.splatState, adam!, config.seed, lrs.means ?? 0));
         if (changed) {
-          rep.replace(changed.state);
+          splats.replace(changed.state);
           densifyMetrics = changed.metrics;
         }
       }
+      if (rep instanceof NerfRepresentation && (await timer.time('densify', () => rep.afterStep(step, config.seed)))) densifyMetrics = { 'nerf.occupancyUpdate': 1 };
       const stepMs = performance.now() - t0;
       if (step === startStep && options.resume !== true) firstReward = report.reward;
       lastReward = report.reward;
@@ -207,12 +222,12 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         stepMs,
         reward: report.reward,
         loss: report.loss,
-        splats: rep.cloud.count,
+        splats: splatCount(),
         phaseMs: timer.take(),
         metrics: { ...report.metrics, ...densifyMetrics, ...(prior ? { priorWeight } : {}), ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
       };
       metrics.append(record);
-      progress.update({ step, total, reward: report.reward, loss: report.loss, splats: rep.cloud.count, stepMs });
+      progress.update({ step, total, reward: report.reward, loss: report.loss, splats: splatCount(), stepMs });
       const completed = step + 1;
       if ((config.output.checkpointEvery > 0 && completed % config.output.checkpointEvery === 0) || completed === stopAt) await saveState(completed);
     }
@@ -234,14 +249,16 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       files.push(...frames.slice(0, 1));
       if (tt.gif && tt.frames > 0) files.push(join(outDir, 'turntable.gif'));
       files.push(await writeRewardPlot(outDir, readMetrics(metricsPath)));
-      const result = await rep.cloud.toData();
-      for (const name of ['result.glb', 'result.ply']) {
-        await saveGaussians(join(outDir, name), result);
-        files.push(join(outDir, name));
-      }
+      if (splats) {
+        const result = await splats.cloud.toData();
+        for (const name of ['result.glb', 'result.ply']) {
+          await saveGaussians(join(outDir, name), result);
+          files.push(join(outDir, name));
+        }
+      } else files.push(...(await (rep as NerfRepresentation).writeOutputs(outDir, config.seed)));
     }
     if (firstReward !== firstReward && options.resume) firstReward = readMetrics(metricsPath)[0]?.reward ?? NaN;
-    return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: rep.cloud.count, files, representation: rep };
+    return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: splatCount() ?? 0, files, representation: rep };
   } catch (e) {
     rep.destroy();
     throw e;

@@ -13,7 +13,7 @@ import { Adam } from '../../src/train/adam.ts';
 import { McmcDensifier } from '../../src/train/densify-mcmc.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { SPLAT_BLOCK_NAMES, blockWidth } from '../../src/train/splat-blocks.ts';
-import { train } from '../../src/train/trainer.ts';
+import { train, trainedSplats } from '../../src/train/trainer.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
 import {
   REWRITTEN_BIT,
@@ -145,7 +145,7 @@ describe('mcmc densification on the GPU', () => {
     expect(added).toBeGreaterThan(0);
     expect(r.splats).toBe(48 + added);
     expect(r.splats).toBeLessThanOrEqual(56);
-    const data = await r.representation.cloud.toData();
+    const data = await trainedSplats(r).cloud.toData();
     for (const x of data.means) expect(Number.isFinite(x)).toBe(true);
     r.representation.destroy();
   });

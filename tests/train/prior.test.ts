@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { parseSceneConfig } from '../../src/train/config.ts';
 import { registryValidators } from '../../src/train/validators.ts';
-import { train } from '../../src/train/trainer.ts';
+import { train, trainedSplats } from '../../src/train/trainer.ts';
 import { parseProcedural, proceduralExemplars } from '../../src/train/prior-factory.ts';
 import { timestepOptions } from '../../src/train/timestep-options.ts';
 import { timestepRange as scheduleRange, type TimestepSchedule } from '../../src/train/schedules.ts';
@@ -106,7 +106,7 @@ describe('sds through the trainer', () => {
     const start = randomGaussiansInSphere({ count: init.count, radius: init.radius, shDegree: init.shDegree, seed: config.seed, opacity: init.opacity, scale: init.scale, center: config.cameras.target });
     const out = mkdtempSync(join(tmpdir(), 'rl4d-sds-'));
     const r = await train(gpu, config, { outDir: out, progress: quiet, skipOutputs: true });
-    const end = await r.representation.cloud.toData();
+    const end = await trainedSplats(r).cloud.toData();
     r.representation.destroy();
     const before = distance(start);
     const after = distance(end);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
-import { train } from '../../src/train/trainer.ts';
+import { train, trainedSplats } from '../../src/train/trainer.ts';
 import { loadCheckpoint, checkpointPath } from '../../src/train/checkpoint.ts';
 import { readMetrics } from '../../src/train/metrics.ts';
 import { loadGaussians } from '../../src/io/gaussians-file.ts';
@@ -52,8 +52,8 @@ describe('trainer', () => {
     b1.representation.destroy();
     expect((await loadCheckpoint(split)).step).toBe(3);
     const b = await train(gpu, config, { outDir: split, resume: true, createAlgorithm: rewardGradientOnly, progress: quiet, skipOutputs: true });
-    const da = await a.representation.cloud.toData();
-    const db = await b.representation.cloud.toData();
+    const da = await trainedSplats(a).cloud.toData();
+    const db = await trainedSplats(b).cloud.toData();
     expect(db.count).toBe(da.count);
     // Bit-identical where the GPU's gradient sums are ordered the same; the backward pass adds
     // floats with compare-and-swap atomics whose order may vary between runs, so allow 1e-6.
