@@ -4,7 +4,7 @@
 // on the canonical mean (through the bilinear sampling position) into g_means.
 // Plane texels are shared by many splats at irregular places, so they take CAS float adds.
 #include "lib/dispatch.wgsl"
-#include "deform/atomic_add.wgsl"
+#include "lib/atomic_float.wgsl"
 #include "deform/hexplane_common.wgsl"
 
 @group(0) @binding(0) var<uniform> H: HexParams;
@@ -67,10 +67,10 @@ fn hexplane_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         var others = df;
         for (var q = 0u; q < 6u; q++) { if (q != p) { others *= s[q]; } }
         let t = taps[p];
-        deform_atomic_add(&planes_grad[t.i00 + f], others * (1.0 - t.fa) * (1.0 - t.fb));
-        deform_atomic_add(&planes_grad[t.i10 + f], others * t.fa * (1.0 - t.fb));
-        deform_atomic_add(&planes_grad[t.i01 + f], others * (1.0 - t.fa) * t.fb);
-        deform_atomic_add(&planes_grad[t.i11 + f], others * t.fa * t.fb);
+        atomic_add_f32(&planes_grad[t.i00 + f], others * (1.0 - t.fa) * (1.0 - t.fb));
+        atomic_add_f32(&planes_grad[t.i10 + f], others * t.fa * (1.0 - t.fb));
+        atomic_add_f32(&planes_grad[t.i01 + f], others * (1.0 - t.fa) * t.fb);
+        atomic_add_f32(&planes_grad[t.i11 + f], others * t.fa * t.fb);
         let v00 = planes[t.i00 + f];
         let v10 = planes[t.i10 + f];
         let v01 = planes[t.i01 + f];

@@ -2,7 +2,7 @@
 // weight and sums its gradient over a chunk of CHUNK splats before a single CAS add, so a
 // weight takes N / CHUNK atomic adds instead of N. Workgroups are laid out chunk-major.
 #include "lib/dispatch.wgsl"
-#include "deform/atomic_add.wgsl"
+#include "lib/atomic_float.wgsl"
 #include "deform/hexplane_common.wgsl"
 
 const CHUNK: u32 = 256u;
@@ -47,5 +47,5 @@ fn mlp_grad_reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
       for (var n = first; n < last; n++) { acc += d_offsets[n * OUTPUTS + o]; }
     }
   }
-  deform_atomic_add(&mlp_grad[w], acc);
+  atomic_add_f32(&mlp_grad[w], acc);
 }

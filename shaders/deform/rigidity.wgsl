@@ -47,11 +47,11 @@ fn rigidity(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
       l += U.scale * w * err * err;
       if (r > 0.0) {
         let g = (U.scale * 2.0 * w * err / r) * d;
-        for (var c = 0u; c < 3u; c++) { deform_atomic_add(&grad[3u * j + c], g[c]); }
+        for (var c = 0u; c < 3u; c++) { atomic_add_f32(&grad[3u * j + c], g[c]); }
         gi -= g;
       }
     }
-    for (var c = 0u; c < 3u; c++) { deform_atomic_add(&grad[3u * i + c], gi[c]); }
+    for (var c = 0u; c < 3u; c++) { atomic_add_f32(&grad[3u * i + c], gi[c]); }
   }
   reduce_loss(lid, l, &loss[0]);
 }
