@@ -1,7 +1,9 @@
 // The radiance field evaluated at one point: multi-resolution hash-grid encoding with
 // trilinear interpolation (dense indexing where a level fits the table), one ReLU hidden
 // layer, a density head (trunc-exp) and a colour head (sigmoid) that optionally sees
-// degree-2 SH of the view direction. The including file declares:
+// degree-2 SH of the view direction. Loop bounds come from the uniform: pipeline constants
+// would let the compiler unroll everything, but lavapipe then compiles for minutes for no
+// measurable speed-up. The including file declares:
 //   var<uniform> field: FieldParams; var<storage> hash_table: array<f32>; var<storage> mlp: array<f32>;
 // Per-invocation scratch lives in private arrays so that functions stay small.
 
@@ -19,8 +21,6 @@ struct FieldParams {
 }
 
 var<private> enc: array<f32, MAX_ENC>;
-// d enc / d world position, filled only when asked (normals).
-var<private> enc_grad: array<vec3<f32>, MAX_ENC>;
 var<private> pre: array<f32, MAX_HIDDEN>;
 var<private> hid: array<f32, MAX_HIDDEN>;
 var<private> sh: array<f32, 9>;
@@ -55,28 +55,18 @@ fn corner_weight(b: vec3<u32>, fr: vec3<f32>) -> vec3<f32> {
   return select(vec3<f32>(1.0) - fr, fr, b == vec3<u32>(1u));
 }
 
-fn encode(p: vec3<f32>, with_grad: bool) {
+fn encode(p: vec3<f32>) {
   let u = to_unit(p);
-  let inv_ext = vec3<f32>(1.0) / (field.box_max - field.box_min);
   let F = field.features;
   for (var l = 0u; l < field.levels; l++) {
     let cell = level_cell(l, u);
-    for (var f = 0u; f < F; f++) {
-      enc[l * F + f] = 0.0;
-      enc_grad[l * F + f] = vec3<f32>(0.0);
-    }
+    for (var f = 0u; f < F; f++) { enc[l * F + f] = 0.0; }
     for (var k = 0u; k < 8u; k++) {
       let b = corner_offset(k);
       let w3 = corner_weight(b, cell.fr);
       let w = w3.x * w3.y * w3.z;
-      let s = select(vec3<f32>(-1.0), vec3<f32>(1.0), b == vec3<u32>(1u));
-      let dw = vec3<f32>(s.x * w3.y * w3.z, w3.x * s.y * w3.z, w3.x * w3.y * s.z) * cell.r * inv_ext;
       let base = (l * field.table_size + grid_index(l, cell.c0 + b)) * F;
-      for (var f = 0u; f < F; f++) {
-        let v = hash_table[base + f];
-        enc[l * F + f] += w * v;
-        if (with_grad) { enc_grad[l * F + f] += dw * v; }
-      }
+      for (var f = 0u; f < F; f++) { enc[l * F + f] += w * hash_table[base + f]; }
     }
   }
 }
@@ -129,16 +119,37 @@ fn colour_pre() -> vec3<f32> {
 
 fn sigmoid3(x: vec3<f32>) -> vec3<f32> { return vec3<f32>(1.0) / (vec3<f32>(1.0) + exp(-x)); }
 
-// Gradient of the density pre-activation w.r.t. world position (needs encode(p, true)).
-fn density_pre_gradient() -> vec3<f32> {
+// Gradient of the density pre-activation w.r.t. world position, after hidden_forward:
+// back-propagate to the encoding (u = W1^T (w_sigma * relu')), then walk the hash corners
+// again with the weights' spatial derivatives. Walking twice keeps no per-feature vec3
+// scratch, which lavapipe would spill.
+var<private> enc_u: array<f32, MAX_ENC>;
+fn density_pre_gradient(p: vec3<f32>) -> vec3<f32> {
   let E = field.enc_dim;
-  var g = vec3<f32>(0.0);
+  for (var k = 0u; k < E; k++) { enc_u[k] = 0.0; }
   for (var j = 0u; j < field.hidden; j++) {
-    if (pre[j] <= 0.0) { continue; }
-    let v = mlp[field.off_ws + j];
-    for (var k = 0u; k < E; k++) { g += (v * mlp[j * E + k]) * enc_grad[k]; }
+    let v = select(0.0, mlp[field.off_ws + j], pre[j] > 0.0);
+    for (var k = 0u; k < E; k++) { enc_u[k] += v * mlp[j * E + k]; }
   }
-  return g;
+  let u = to_unit(p);
+  let inv_ext = vec3<f32>(1.0) / (field.box_max - field.box_min);
+  var g = vec3<f32>(0.0);
+  for (var l = 0u; l < field.levels; l++) {
+    let cell = level_cell(l, u);
+    var gl = vec3<f32>(0.0);
+    for (var k = 0u; k < 8u; k++) {
+      let b = corner_offset(k);
+      let w3 = corner_weight(b, cell.fr);
+      let s = select(vec3<f32>(-1.0), vec3<f32>(1.0), b == vec3<u32>(1u));
+      let dw = vec3<f32>(s.x * w3.y * w3.z, w3.x * s.y * w3.z, w3.x * w3.y * s.z);
+      let base = (l * field.table_size + grid_index(l, cell.c0 + b)) * field.features;
+      var a = 0.0;
+      for (var f = 0u; f < field.features; f++) { a += enc_u[l * field.features + f] * hash_table[base + f]; }
+      gl += dw * a;
+    }
+    g += gl * cell.r;
+  }
+  return g * inv_ext;
 }
 
 // exp(-sigma * dt) for one step. Below 1e-4 the first-order form is used: GPU exp is only

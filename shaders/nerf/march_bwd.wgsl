@@ -45,7 +45,7 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     if (t >= ray.t1) { break; }
     let p = ray.o + t * ray.d;
     if (!occupied(p)) { continue; }
-    encode(p, false);
+    encode(p);
     hidden_forward();
     let sigma = trunc_exp(density_pre());
     let col = sigmoid3(colour_pre());

@@ -1,5 +1,6 @@
 // Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
 // cells only, early stop when transmittance drops below 1e-4, background behind.
+// Without the NORMALS define the normal output is written as zeros (cheaper when unused).
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
@@ -33,7 +34,7 @@ fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     if (t >= ray.t1) { break; }
     let p = ray.o + t * ray.d;
     if (!occupied(p)) { continue; }
-    encode(p, true);
+    encode(p);
     hidden_forward();
     let sigma = trunc_exp(density_pre());
     let col = sigmoid3(colour_pre());
@@ -41,7 +42,9 @@ fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let w = T * (1.0 - e);
     C += w * col;
     D += w * (t * ray.z_per_t);
-    N += w * unit_normal(density_pre_gradient());
+#if NORMALS
+    N += w * unit_normal(density_pre_gradient(p));
+#endif
     T *= e;
     if (T < MIN_TRANSMITTANCE) { break; }
   }

@@ -2,8 +2,8 @@
 // Each invocation back-propagates its sample through the colour and density heads and the
 // hidden layer, and scatters the encoding's gradient into the hash table (CAS float adds).
 // The MLP weight gradients are sums over samples of outer products: the workgroup stages
-// its samples' activations and deltas in workgroup memory, sums each weight over the 32
-// samples, and adds once per weight per workgroup.
+// its samples' activations and deltas in workgroup memory, then each invocation sums the
+// weights of one hidden unit (or SH input) over the 32 samples and adds each once.
 #include "lib/dispatch.wgsl"
 #include "nerf/atomic_add.wgsl"
 #include "nerf/field.wgsl"
@@ -25,7 +25,9 @@ var<workgroup> s_dz: array<f32, 2048>;     // [WG][MAX_HIDDEN] hidden pre-activa
 var<workgroup> s_h: array<f32, 2336>;      // [WG][COLOUR_IN_MAX] colour-head inputs
 var<workgroup> s_d: array<f32, 128>;       // [WG][4] density and colour pre-activation deltas
 
-fn scatter_encoding_grad(p: vec3<f32>, dx: ptr<function, array<f32, MAX_ENC>>) {
+// Adds w_corner * d_enc into the hash gradient for every level and corner of p
+// (d_enc is in enc_u, a private array: a function-local array passed by pointer is spilled).
+fn scatter_encoding_grad(p: vec3<f32>) {
   let u = to_unit(p);
   let F = field.features;
   for (var l = 0u; l < field.levels; l++) {
@@ -36,7 +38,7 @@ fn scatter_encoding_grad(p: vec3<f32>, dx: ptr<function, array<f32, MAX_ENC>>) {
       let w = w3.x * w3.y * w3.z;
       let base = (l * field.table_size + grid_index(l, cell.c0 + b)) * F;
       for (var f = 0u; f < F; f++) {
-        nerf_atomic_add(&grad_hash[base + f], w * (*dx)[l * F + f]);
+        nerf_atomic_add(&grad_hash[base + f], w * enc_u[l * F + f]);
       }
     }
   }
@@ -59,26 +61,23 @@ fn mlp_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     let d_sigma = records[o + 3u];
     let d_col = vec3<f32>(records[o + 7u], records[o + 8u], records[o + 9u]);
     sh_direction(vec3<f32>(records[o + 4u], records[o + 5u], records[o + 6u]));
-    encode(p, false);
+    encode(p);
     hidden_forward();
-    var dx: array<f32, MAX_ENC>;
-    for (var k = 0u; k < E; k++) { dx[k] = 0.0; s_x[xo + k] = enc[k]; }
+    for (var k = 0u; k < E; k++) { enc_u[k] = 0.0; s_x[xo + k] = enc[k]; }
     for (var j = 0u; j < H; j++) {
       var dh = mlp[field.off_ws + j] * d_sigma;
       for (var r = 0u; r < 3u; r++) { dh += mlp[field.off_wc + r * CI + j] * d_col[r]; }
       let dz = select(0.0, dh, pre[j] > 0.0);
       s_dz[zo + j] = dz;
       s_h[ho + j] = hid[j];
-      if (dz != 0.0) {
-        for (var k = 0u; k < E; k++) { dx[k] += mlp[j * E + k] * dz; }
-      }
+      for (var k = 0u; k < E; k++) { enc_u[k] += mlp[j * E + k] * dz; }
     }
     for (var q = 0u; q < field.sh_count; q++) { s_h[ho + H + q] = sh[q]; }
     s_d[lid * 4u] = d_sigma;
     s_d[lid * 4u + 1u] = d_col.x;
     s_d[lid * 4u + 2u] = d_col.y;
     s_d[lid * 4u + 3u] = d_col.z;
-    scatter_encoding_grad(p, &dx);
+    scatter_encoding_grad(p);
   } else {
     for (var k = 0u; k < E; k++) { s_x[xo + k] = 0.0; }
     for (var j = 0u; j < H; j++) { s_dz[zo + j] = 0.0; }
@@ -86,28 +85,34 @@ fn mlp_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     for (var c = 0u; c < 4u; c++) { s_d[lid * 4u + c] = 0.0; }
   }
   workgroupBarrier();
-  for (var q = lid; q < field.mlp_count; q += WG) {
-    var sum = 0.0;
-    if (q < field.off_b1) {
-      let j = q / E;
-      let k = q % E;
-      for (var t = 0u; t < WG; t++) { sum += s_dz[t * MAX_HIDDEN + j] * s_x[t * MAX_ENC + k]; }
-    } else if (q < field.off_ws) {
-      let j = q - field.off_b1;
-      for (var t = 0u; t < WG; t++) { sum += s_dz[t * MAX_HIDDEN + j]; }
-    } else if (q < field.off_bs) {
-      let j = q - field.off_ws;
-      for (var t = 0u; t < WG; t++) { sum += s_d[t * 4u] * s_h[t * COLOUR_IN_MAX + j]; }
-    } else if (q == field.off_bs) {
-      for (var t = 0u; t < WG; t++) { sum += s_d[t * 4u]; }
-    } else if (q < field.off_bc) {
-      let r = (q - field.off_wc) / CI;
-      let c = (q - field.off_wc) % CI;
-      for (var t = 0u; t < WG; t++) { sum += s_d[t * 4u + 1u + r] * s_h[t * COLOUR_IN_MAX + c]; }
-    } else {
-      let r = q - field.off_bc;
-      for (var t = 0u; t < WG; t++) { sum += s_d[t * 4u + 1u + r]; }
+  // Column c of the colour head (c < H: also row c of W1, b1[c] and w_sigma[c]) per invocation.
+  for (var c = lid; c < CI; c += WG) {
+    var col_acc = vec3<f32>(0.0);
+    var ws_acc = 0.0;
+    var b1_acc = 0.0;
+    for (var k = 0u; k < E; k++) { enc_u[k] = 0.0; }
+    for (var t = 0u; t < WG; t++) {
+      let h = s_h[t * COLOUR_IN_MAX + c];
+      let ds = s_d[t * 4u];
+      col_acc += vec3<f32>(s_d[t * 4u + 1u], s_d[t * 4u + 2u], s_d[t * 4u + 3u]) * h;
+      ws_acc += ds * h;
+      if (c < H) {
+        let dz = s_dz[t * MAX_HIDDEN + c];
+        b1_acc += dz;
+        for (var k = 0u; k < E; k++) { enc_u[k] += dz * s_x[t * MAX_ENC + k]; }
+      }
     }
-    nerf_atomic_add(&grad_mlp[q], sum);
+    for (var r = 0u; r < 3u; r++) { nerf_atomic_add(&grad_mlp[field.off_wc + r * CI + c], col_acc[r]); }
+    if (c < H) {
+      nerf_atomic_add(&grad_mlp[field.off_ws + c], ws_acc);
+      nerf_atomic_add(&grad_mlp[field.off_b1 + c], b1_acc);
+      for (var k = 0u; k < E; k++) { nerf_atomic_add(&grad_mlp[c * E + k], enc_u[k]); }
+    }
+  }
+  // The four output biases.
+  if (lid < 4u) {
+    var b = 0.0;
+    for (var t = 0u; t < WG; t++) { b += s_d[t * 4u + lid]; }
+    nerf_atomic_add(&grad_mlp[select(field.off_bc + lid - 1u, field.off_bs, lid == 0u)], b);
   }
 }

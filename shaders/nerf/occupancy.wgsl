@@ -21,7 +21,7 @@ fn pcg(v: u32) -> u32 {
 fn rand01(v: u32) -> f32 { return f32(pcg(v) >> 8u) / 16777216.0; }
 
 fn density_at(p: vec3<f32>) -> f32 {
-  encode(p, false);
+  encode(p);
   hidden_forward();
   return trunc_exp(density_pre());
 }

@@ -30,6 +30,8 @@ export interface NerfRenderOptions extends RenderOptions {
   stepSize?: number;
   /** Skip cells the occupancy grid marks empty (default true). */
   useOccupancy?: boolean;
+  /** Compute the normal output (default true); when false it is all zeros and the forward is cheaper. */
+  normals?: boolean;
 }
 
 /** What the renderer needs of a field (RadianceField satisfies it). */
@@ -51,6 +53,7 @@ export interface MarchSettings {
   far: number;
   background: [number, number, number];
   useOccupancy: boolean;
+  normals: boolean;
 }
 
 const RECORD_FLOATS = 10;
@@ -72,6 +75,7 @@ export function marchSettings(layout: FieldLayout, options: NerfRenderOptions = 
     far: options.far ?? 1e30,
     background: options.background ?? [0, 0, 0],
     useOccupancy: options.useOccupancy ?? true,
+    normals: options.normals ?? true,
   };
 }
 
@@ -145,16 +149,15 @@ export class NerfRenderer {
   private constructor(private readonly gpu: Gpu) {}
 
   static async create(gpu: Gpu): Promise<NerfRenderer> {
-    const r = new NerfRenderer(gpu);
-    // Build the pipelines up front so that compile errors surface here.
+    // Build the backward pipelines up front so that compile errors surface here; the
+    // forward variant (with or without normals) is built on first use.
     await Promise.all([
-      gpu.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd' }),
       gpu.kernel({ file: 'nerf/ray_state.wgsl', entry: 'ray_state' }),
       gpu.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd' }),
       gpu.kernel({ file: 'nerf/indirect_args.wgsl', entry: 'indirect_args' }),
       gpu.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd' }),
     ]);
-    return r;
+    return new NerfRenderer(gpu);
   }
 
   async forward(field: NerfFieldBuffers, cameras: Camera[], options: NerfRenderOptions = {}): Promise<NerfFrame> {
@@ -172,7 +175,7 @@ export class NerfRenderer {
       g.buffer('nerf rgb', rays * 12), g.buffer('nerf alpha', rays * 4), g.buffer('nerf depth', rays * 4), g.buffer('nerf normal', rays * 12),
       g.upload('nerf cameras', packCameras(cameras)),
     );
-    const k = await g.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd' });
+    const k = await g.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd', defines: { NORMALS: s.normals } });
     const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, 0, rays));
     await g.run('nerf forward', (enc) =>
       g.dispatch(enc, k, [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, frame.rgb, frame.alpha, frame.depth, frame.normal], Math.ceil(rays / 64)),

@@ -142,3 +142,4 @@ export function fieldUniformBytes(l: FieldLayout): ArrayBuffer {
   for (let i = 0; i < l.levels; i++) u[20 + i] = l.resolutions[i];
   return buf;
 }
+

@@ -5,6 +5,7 @@
  * first update every cell is occupied.
  */
 import type { Gpu } from '../../gpu/gpu.ts';
+import type { FieldLayout } from './layout.ts';
 
 export interface OccupancyUpdateOptions {
   /** Multiplier of the running value before taking the max with the new density (default 0.95). */
@@ -35,7 +36,7 @@ export class OccupancyGrid {
   }
 
   /** Records an update of the grid from the field's current parameters. */
-  async update(field: { uniform: GPUBuffer; hash: GPUBuffer; mlp: GPUBuffer }, opts: OccupancyUpdateOptions = {}): Promise<void> {
+  async update(field: { layout: FieldLayout; uniform: GPUBuffer; hash: GPUBuffer; mlp: GPUBuffer }, opts: OccupancyUpdateOptions = {}): Promise<void> {
     const g = this.gpu;
     const k = await g.kernel({ file: 'nerf/occupancy.wgsl', entry: 'occupancy_update' });
     const bytes = new ArrayBuffer(16);
