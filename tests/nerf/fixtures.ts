@@ -1,6 +1,7 @@
 // Small fields and cameras shared by the NeRF tests.
 import { orbitCamera, type Camera } from '../../src/math/camera.ts';
-import type { RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
+import { expect } from 'vitest';
+import { fieldLayout, type RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
 import { Rng } from '../../src/train/rng.ts';
 
 export function smallConfig(over: Partial<RadianceFieldConfig> = {}): RadianceFieldConfig {
@@ -30,3 +31,23 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => r.uniform(lo, hi));
 }
+
+/** A field that is a blob around three vertices of the dense coarse level and exp(-30) elsewhere. */
+export function blobField() {
+  const cfg = smallConfig({ levels: 2, baseResolution: 8, finestResolution: 16, log2TableSize: 12, hiddenWidth: 4, viewDependent: false, occupancyResolution: 8 });
+  const layout = fieldLayout(cfg);
+  expect(layout.denseMask & 1).toBe(1);
+  const hash = new Float32Array(layout.hashCount);
+  const s = layout.resolutions[0] + 1;
+  for (const [x, y, z] of [[4, 4, 4], [4, 4, 5], [5, 4, 4]]) hash[(x + y * s + z * s * s) * layout.features] = 1;
+  const mlp = new Float32Array(layout.mlpCount);
+  const o = layout.offsets;
+  mlp[o.w1] = 1; // hidden unit 0 reads feature 0 of level 0
+  mlp[o.wSigma] = 40;
+  mlp[o.bSigma] = -30;
+  mlp.set([3, -2, 1], o.bColour);
+  mlp[o.wColour] = -4;
+  mlp[o.wColour + 2 * layout.colourInputs] = 2;
+  return { cfg, hash, mlp };
+}
+

@@ -4,30 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { RadianceField, initialFieldParams } from '../../src/scene/radiance-field.ts';
-import { fieldLayout } from '../../src/scene/nerf/layout.ts';
 import { occupancyUpdateReference } from '../../src/reference/nerf/render.ts';
-import { smallConfig, views } from './fixtures.ts';
+import { blobField, smallConfig, views } from './fixtures.ts';
 
 const gpu = useGpu();
-
-/** A field that is a blob around three vertices of the dense coarse level and exp(-30) elsewhere. */
-function blobField() {
-  const cfg = smallConfig({ levels: 2, baseResolution: 8, finestResolution: 16, log2TableSize: 12, hiddenWidth: 4, viewDependent: false, occupancyResolution: 8 });
-  const layout = fieldLayout(cfg);
-  expect(layout.denseMask & 1).toBe(1);
-  const hash = new Float32Array(layout.hashCount);
-  const s = layout.resolutions[0] + 1;
-  for (const [x, y, z] of [[4, 4, 4], [4, 4, 5], [5, 4, 4]]) hash[(x + y * s + z * s * s) * layout.features] = 1;
-  const mlp = new Float32Array(layout.mlpCount);
-  const o = layout.offsets;
-  mlp[o.w1] = 1; // hidden unit 0 reads feature 0 of level 0
-  mlp[o.wSigma] = 40;
-  mlp[o.bSigma] = -30;
-  mlp.set([3, -2, 1], o.bColour);
-  mlp[o.wColour] = -4;
-  mlp[o.wColour + 2 * layout.colourInputs] = 2;
-  return { cfg, hash, mlp };
-}
 
 describe('NeRF occupancy grid', () => {
   it('update matches the reference (corner and jittered samples, decayed max, threshold)', async () => {
