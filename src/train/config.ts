@@ -11,6 +11,7 @@ import { sceneSchema } from './config-schema.ts';
 import { checkSchedule, type Schedule, type TimestepSchedule } from './schedules.ts';
 import type { CameraRanges } from './camera-sampler.ts';
 import { TIMESTEP_ALGORITHMS, withTimestepOptions } from './timestep-options.ts';
+import { parseDeformationOptions, type DeformationOptions } from './dynamic-options.ts';
 import { DEFAULT_NERF_LR, NERF_BLOCKS, parseNerfOptions, type NerfOptions } from './nerf-options.ts';
 
 export interface RewardComponentConfig {
@@ -55,6 +56,8 @@ export interface SceneConfig {
     background: [number, number, number];
     /** The parsed NeRF options (kind "nerf"). */
     nerf?: NerfOptions;
+    /** The parsed deformation field options (splats with "dynamic"). */
+    deformation?: DeformationOptions;
     dynamic?: {
       deformation: 'hexplane' | 'trajectory';
       options: Record<string, unknown>;
@@ -272,6 +275,17 @@ export async function parseSceneConfig(
     } catch (e) {
       throw prefixed(e, file, 'representation.options');
     }
+  }
+  if (rep.kind === 'splats' && rep.dynamic) {
+    try {
+      config.representation.deformation = parseDeformationOptions(rep.dynamic.deformation, config.representation.dynamic!.options, { radius: init.radius, target: cameras.target });
+    } catch (e) {
+      throw prefixed(e, file, 'representation.dynamic.options');
+    }
+    if (config.densify.strategy !== 'none') fail(`densify.strategy '${config.densify.strategy}' does not apply to 4D splats (the field is laid out per canonical splat); use "none"`);
+    const d = config.representation.dynamic!;
+    if (d.schedule === 'static-then-dynamic' && !(d.staticSteps > 0 && d.staticSteps < config.schedule.steps))
+      fail(`representation.dynamic.staticSteps (${d.staticSteps}) must be within the run (1 .. ${config.schedule.steps - 1}) for the static-then-dynamic schedule`);
   }
   if (config.densify.strategy !== 'none' && rep.kind !== 'splats') fail(`densify.strategy '${config.densify.strategy}' applies to splats only; use "none" for ${rep.kind}`);
   if (config.densify.stop < config.densify.start) fail(`densify.stop (${config.densify.stop}) must not be before densify.start (${config.densify.start})`);

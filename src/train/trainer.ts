@@ -29,6 +29,7 @@ import { Rng } from './rng.ts';
 import { scheduleValue } from './schedules.ts';
 import { SplatRepresentation } from './splat-representation.ts';
 import { NerfRepresentation } from './nerf-representation.ts';
+import { DynamicSplatRepresentation } from './dynamic-representation.ts';
 import { writeRewardPlot, writeTurntable } from './turntable.ts';
 
 /** Stream id for the algorithm's per-step random numbers. */
@@ -55,7 +56,7 @@ export interface TrainResult {
   splats: number;
   files: string[];
   /** Final parameters (for tests comparing runs). */
-  representation: SplatRepresentation | NerfRepresentation;
+  representation: SplatRepresentation | NerfRepresentation | DynamicSplatRepresentation;
 }
 
 /** The trained splats of a result (throws for a NeRF result). */
@@ -75,8 +76,6 @@ function sceneScale(c: SceneConfig): number {
 }
 
 export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions): Promise<TrainResult> {
-  if (config.representation.dynamic)
-    throw new InputError(`${config.file}: representation.dynamic (4D) is not trained by this trainer yet; remove it.`);
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const total = config.schedule.steps;
@@ -86,23 +85,33 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
 
   const lrAt = (step: number) => Object.fromEntries(Object.entries(config.schedule.lr).map(([k, s]) => [k, scheduleValue(s, step, total)]));
   const init = config.representation.init;
-  const rep: SplatRepresentation | NerfRepresentation = config.representation.nerf
+  const initialSplats = () =>
+    randomGaussiansInSphere({
+      count: init.count,
+      radius: init.radius,
+      shDegree: init.shDegree,
+      seed: config.seed,
+      opacity: init.opacity,
+      scale: init.scale,
+      center: config.cameras.target,
+    });
+  const dynamic = config.representation.dynamic;
+  const rep: SplatRepresentation | NerfRepresentation | DynamicSplatRepresentation = config.representation.nerf
     ? await NerfRepresentation.create(gpu, config.representation.nerf, lrAt(0))
-    : await SplatRepresentation.create(
-        gpu,
-        randomGaussiansInSphere({
-          count: init.count,
-          radius: init.radius,
-          shDegree: init.shDegree,
-          seed: config.seed,
-          opacity: init.opacity,
-          scale: init.scale,
-          center: config.cameras.target,
-        }),
-        lrAt(0),
-      );
+    : config.representation.deformation && dynamic
+      ? await DynamicSplatRepresentation.create(
+          gpu,
+          initialSplats(),
+          config.representation.deformation,
+          lrAt(0),
+          { schedule: dynamic.schedule, staticSteps: dynamic.staticSteps, frames: Math.max(2, Math.min(dynamic.times, 16)) },
+          config.seed,
+        )
+      : await SplatRepresentation.create(gpu, initialSplats(), lrAt(0));
   const splats = rep instanceof SplatRepresentation ? rep : undefined;
-  const splatCount = () => (splats ? splats.cloud.count : undefined);
+  const dyn = rep instanceof DynamicSplatRepresentation ? rep : undefined;
+  const splatCount = () => (splats ? splats.cloud.count : dyn ? dyn.inner.cloud.count : undefined);
+  const adamBlocks = () => (dyn ? dyn.allParams() : rep.params());
   let adam: Adam | undefined;
   let ensemble: RewardEnsemble | undefined;
   let algorithm: Algorithm | undefined;
@@ -134,7 +143,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     if (options.resume) {
       const ck = await loadCheckpoint(outDir, identity);
       await rep.importState(ck.representation);
-      adam = await Adam.create(gpu, rep.params());
+      adam = await Adam.create(gpu, adamBlocks());
       adam.importState(ck.optimizer as never);
       if (ck.rewards) ensemble.loadStateDict(ck.rewards as never);
       if (ck.algorithm && algorithm!.loadStateDict) await algorithm!.loadStateDict(ck.algorithm);
@@ -143,7 +152,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       metrics = await MetricsLog.resume(metricsPath, startStep);
       progress.message(`resuming ${config.name} at step ${startStep}/${total} from ${checkpointPath(outDir)}`);
     } else {
-      adam = await Adam.create(gpu, rep.params());
+      adam = await Adam.create(gpu, adamBlocks());
       metrics = await MetricsLog.create(metricsPath);
     }
     rep.timer = timer;
@@ -154,7 +163,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const sampler = new CameraSampler({ ...config.cameras }, config.seed);
+    const sampler = new CameraSampler({ ...config.cameras, times: dynamic?.times }, config.seed);
     const renderOptions: RenderOptions = { background: config.representation.background };
     const started = performance.now();
     const saveState = async (completed: number) =>
@@ -177,6 +186,11 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       for (const [name, lr] of Object.entries(lrs)) {
         adam.setLearningRate(name, lr);
         rep.setLearningRate(name, lr);
+      }
+      if (dyn) {
+        // Static-then-dynamic: what is frozen this step keeps its parameters (Adam lr 0).
+        const frozen = dyn.stage(step);
+        for (const b of dyn.allParams()) adam.setLearningRate(b.name, frozen.has(b.name) ? 0 : (lrs[b.name] ?? b.lr));
       }
       const batch = sampler.sample(step);
       const priorWeight = prior && config.prior!.weight !== undefined ? scheduleValue(config.prior!.weight, step, total) : 1;
@@ -245,6 +259,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         target: config.cameras.target,
         renderOptions,
         gif: tt.gif,
+        dynamic: Boolean(dyn),
       });
       files.push(...frames.slice(0, 1));
       if (tt.gif && tt.frames > 0) files.push(join(outDir, 'turntable.gif'));
@@ -255,7 +270,8 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
           await saveGaussians(join(outDir, name), result);
           files.push(join(outDir, name));
         }
-      } else files.push(...(await (rep as NerfRepresentation).writeOutputs(outDir, config.seed)));
+      } else if (dyn) files.push(...(await dyn.writeOutputs(outDir)));
+      else files.push(...(await (rep as NerfRepresentation).writeOutputs(outDir, config.seed)));
     }
     if (firstReward !== firstReward && options.resume) firstReward = readMetrics(metricsPath)[0]?.reward ?? NaN;
     return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: splatCount() ?? 0, files, representation: rep };

@@ -1,0 +1,119 @@
+/**
+ * 4D splats for the trainer: DeformedSplatRepresentation (canonical splats moved by a
+ * deformation field at each camera's time) with what a training run needs around it: every
+ * block for Adam (frozen ones get learning rate 0), the static-then-dynamic schedule
+ * (DreamGaussian4D: the canonical splats alone for `staticSteps`, then the field alone),
+ * checkpoint state, and the outputs (result.glb with the flip-book frames and the exact field,
+ * result.ply with the canonical splats).
+ */
+import { join } from 'node:path';
+import type { Gpu } from '../gpu/gpu.ts';
+import type { Camera } from '../math/camera.ts';
+import type { RenderCotangents, RenderOptions } from '../render/types.ts';
+import type { GaussianData } from '../scene/gaussian-data.ts';
+import type { DeformationField, DeformationState } from '../scene/deform/deformation-field.ts';
+import { HexPlaneField } from '../scene/deform/hexplane-field.ts';
+import { TrajectoryField } from '../scene/deform/trajectory-field.ts';
+import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
+import { write4dGlb } from '../io/glb-4d.ts';
+import { saveGaussians } from '../io/gaussians-file.ts';
+import { writeFileAtomic } from '../io/write-atomic.ts';
+import { DeformedSplatRepresentation } from './deformed-representation.ts';
+import type { DeformationOptions } from './dynamic-options.ts';
+import type { RenderTimer } from './splat-representation.ts';
+import { SPLAT_BLOCK_NAMES } from './splat-blocks.ts';
+
+export interface DynamicSchedule {
+  schedule: 'static-then-dynamic' | 'joint';
+  staticSteps: number;
+  /** Flip-book frames in result.glb. */
+  frames: number;
+}
+
+export class DynamicSplatRepresentation implements Representation {
+  readonly kind = 'splats' as const;
+
+  private constructor(
+    private readonly gpu: Gpu,
+    readonly inner: DeformedSplatRepresentation,
+    private readonly schedule: DynamicSchedule,
+  ) {}
+
+  static async create(gpu: Gpu, canonical: GaussianData, deformation: DeformationOptions, learningRates: Record<string, number>, schedule: DynamicSchedule, seed: number): Promise<DynamicSplatRepresentation> {
+    const field: DeformationField =
+      deformation.kind === 'hexplane' ? await HexPlaneField.create(gpu, deformation.config, seed) : await TrajectoryField.create(gpu, canonical.count, deformation.config);
+    const inner = await DeformedSplatRepresentation.create(gpu, canonical, field, { learningRates });
+    return new DynamicSplatRepresentation(gpu, inner, schedule);
+  }
+
+  set timer(t: RenderTimer | undefined) {
+    this.inner.timer = t;
+  }
+
+  /** Every block, frozen or not (Adam's groups are fixed for the run). */
+  allParams(): ParamBlock[] {
+    const frozen = { ...this.inner.frozen };
+    this.inner.setFrozen({ canonical: false, field: false });
+    const blocks = this.inner.params();
+    this.inner.setFrozen(frozen);
+    return blocks;
+  }
+
+  /** Freezes what the schedule leaves out at `step`; returns the names of the frozen blocks. */
+  stage(step: number): Set<string> {
+    const s = this.schedule;
+    const dynamicPhase = s.schedule === 'joint' || step >= s.staticSteps;
+    const freeze = s.schedule === 'joint' ? { canonical: false, field: false } : { canonical: dynamicPhase, field: !dynamicPhase };
+    this.inner.setFrozen(freeze);
+    const frozen = new Set<string>();
+    if (freeze.canonical) SPLAT_BLOCK_NAMES.forEach((n) => frozen.add(n));
+    if (freeze.field) this.inner.field.params().forEach((b) => frozen.add(b.name));
+    return frozen;
+  }
+
+  setLearningRate(name: string, lr: number): void {
+    this.inner.setLearningRate(name, lr);
+  }
+
+  params(): ParamBlock[] {
+    return this.inner.params();
+  }
+
+  render(cameras: Camera[], options?: RenderOptions): Promise<RenderFrame> {
+    return this.inner.render(cameras, options);
+  }
+
+  backward(frame: RenderFrame, cotangents: RenderCotangents): Promise<void> {
+    return this.inner.backward(frame, cotangents);
+  }
+
+  zeroGrads(encoder: GPUCommandEncoder): void {
+    this.inner.zeroGrads(encoder);
+  }
+
+  async exportState(): Promise<Record<string, unknown>> {
+    return { kind: 'splats-4d', canonical: await this.inner.cloud.toData(), field: await this.inner.field.toState() };
+  }
+
+  /** Restores canonical splats and field parameters of the same shape. */
+  async importState(state: Record<string, unknown>): Promise<void> {
+    const data = state.canonical as GaussianData;
+    const cloud = this.inner.cloud;
+    for (const name of SPLAT_BLOCK_NAMES) this.gpu.write(cloud[name], data[name]);
+    this.inner.field.fromState(state.field as DeformationState);
+  }
+
+  async writeOutputs(outDir: string): Promise<string[]> {
+    const canonical = await this.inner.cloud.toData();
+    const field = await this.inner.field.toState();
+    const glb = join(outDir, 'result.glb');
+    await writeFileAtomic(glb, write4dGlb(canonical, field, { frames: this.schedule.frames }));
+    const ply = join(outDir, 'result.ply');
+    await saveGaussians(ply, canonical);
+    return [glb, ply];
+  }
+
+  destroy(): void {
+    this.inner.destroy();
+  }
+}
