@@ -148,5 +148,16 @@ describe('mcmc densification on the GPU', () => {
     const data = await trainedSplats(r).cloud.toData();
     for (const x of data.means) expect(Number.isFinite(x)).toBe(true);
     r.representation.destroy();
+
+    // Resumed after step 3, the run ends where the uninterrupted one ended (same draws per step).
+    const split = mkdtempSync(join(tmpdir(), 'rl4d-mcmc-'));
+    const quiet = { write: () => true };
+    (await train(gpu, config, { outDir: split, createAlgorithm: rewardGradientOnly, progress: quiet, stopAfter: 3 })).representation.destroy();
+    const resumed = await train(gpu, config, { outDir: split, resume: true, createAlgorithm: rewardGradientOnly, progress: quiet, skipOutputs: true });
+    const back = await trainedSplats(resumed).cloud.toData();
+    resumed.representation.destroy();
+    expect(back.count).toBe(data.count);
+    // Within 1e-6 rather than bit-equal: the backward pass adds floats with CAS atomics whose order may vary.
+    for (const name of ['means', 'logScales', 'opacityLogits', 'sh'] as const) expect(maxAbsDiff(back[name], data[name]), name).toBeLessThan(1e-6);
   });
 });
