@@ -194,6 +194,8 @@ export class NerfRenderer {
     const s = frame.settings;
     const rays = frame.rays;
     if (!cot.rgb && !cot.alpha && !cot.depth) return;
+    for (const [name, buf, bytes] of [['rgb', cot.rgb, rays * 12], ['alpha', cot.alpha, rays * 4], ['depth', cot.depth, rays * 4]] as const)
+      if (buf && buf.size < bytes) throw new InputError(`nerf backward: the ${name} cotangent has ${buf.size} bytes, the frame needs ${bytes}.`);
     this.records ??= g.buffer('nerf sample records', RECORD_CAPACITY * RECORD_FLOATS * 4);
     this.counter ??= g.buffer('nerf record counter', 4);
     this.args ??= g.buffer('nerf mlp_bwd args', 12, BufferUsage.STORAGE | BufferUsage.INDIRECT | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
