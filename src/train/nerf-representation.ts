@@ -26,6 +26,8 @@ const OCCUPANCY_STREAM = 6;
 export class NerfRepresentation implements Representation {
   readonly kind = 'nerf' as const;
   timer?: RenderTimer;
+  /** Splats in the last result.glb/.ply written (0 before outputs). */
+  exportedSplats = 0;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -98,6 +100,7 @@ export class NerfRepresentation implements Representation {
     const meshPath = join(outDir, 'mesh.glb');
     await writeFileAtomic(meshPath, writeMeshGlb(mesh, 'nerf'));
     const splats = await radianceFieldToGaussians(this.field, { count: o.exportSplats, seed });
+    this.exportedSplats = splats.count;
     const files = [meshPath];
     for (const name of ['result.glb', 'result.ply']) {
       await saveGaussians(join(outDir, name), splats);

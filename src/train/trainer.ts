@@ -274,7 +274,9 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       else files.push(...(await (rep as NerfRepresentation).writeOutputs(outDir, config.seed)));
     }
     if (firstReward !== firstReward && options.resume) firstReward = readMetrics(metricsPath)[0]?.reward ?? NaN;
-    return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: splatCount() ?? 0, files, representation: rep };
+    // A resume of a finished run takes no step; its last reward is the log's.
+    if (lastReward !== lastReward && options.resume) lastReward = readMetrics(metricsPath).at(-1)?.reward ?? NaN;
+    return { outDir, steps: stopAt, firstReward, finalReward: lastReward, splats: splatCount() ?? (rep instanceof NerfRepresentation ? rep.exportedSplats : 0), files, representation: rep };
   } catch (e) {
     rep.destroy();
     throw e;
