@@ -17,6 +17,7 @@ export const builtinRewards: Record<string, () => Promise<RewardPluginModule>> =
   clip: () => import('./clip.ts'),
   'prompt-attributes': () => import('./prompt-attributes.ts'),
   http: () => import('./http.ts'),
+  'reference-video': () => import('./reference-video.ts'),
 };
 
 function describeAjvError(e: ErrorObject): { field: string; message: string } {

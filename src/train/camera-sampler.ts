@@ -22,6 +22,11 @@ export interface CameraRanges {
   target?: [number, number, number];
   /** 4D: number of discrete times in [0, 1] (0 = static, 1 = only t = 0); views get stratified times. */
   times?: number;
+  /**
+   * Fixed poses that take the first views of every batch (e.g. the camera of a reference
+   * video); radius and field of view are the middles of their ranges.
+   */
+  anchors?: { elevation: number; azimuth: number }[];
 }
 
 /** Stream id that separates camera draws from other per-step random numbers. */
@@ -47,10 +52,17 @@ export class CameraSampler {
     const timeCount = r.times ?? 0;
     const timeOffset = rng.next();
     for (let i = 0; i < views; i++) {
-      const azimuth = r.azimuth[0] + (r.azimuth[1] - r.azimuth[0]) * ((i + rng.next()) / views);
-      const elevation = rng.uniform(r.elevation[0], r.elevation[1]);
-      const radius = rng.uniform(r.radius[0], r.radius[1]);
-      const fov = rng.uniform(r.fov[0], r.fov[1]);
+      let azimuth = r.azimuth[0] + (r.azimuth[1] - r.azimuth[0]) * ((i + rng.next()) / views);
+      let elevation = rng.uniform(r.elevation[0], r.elevation[1]);
+      let radius = rng.uniform(r.radius[0], r.radius[1]);
+      let fov = rng.uniform(r.fov[0], r.fov[1]);
+      const anchor = r.anchors?.[i];
+      if (anchor) {
+        // Drawn above all the same, so anchors do not shift the other views' random streams.
+        ({ azimuth, elevation } = anchor);
+        radius = (r.radius[0] + r.radius[1]) / 2;
+        fov = (r.fov[0] + r.fov[1]) / 2;
+      }
       // Times are stratified too, with one random offset per batch, then snapped to the frame grid.
       const time = timeCount > 1 ? Math.min(Math.floor(((i + timeOffset) / views) * timeCount), timeCount - 1) / (timeCount - 1) : 0;
       cameras.push(orbitCamera({ elevation, azimuth, radius, fovY: fov, width: r.width, height: r.height, target: r.target, time }));

@@ -153,6 +153,15 @@ export const sceneSchema = {
         width: { type: 'integer', minimum: 4, maximum: 4096 },
         height: { type: 'integer', minimum: 4, maximum: 4096 },
         target: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
+        anchors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['elevation', 'azimuth'],
+            additionalProperties: false,
+            properties: { elevation: { type: 'number', minimum: -90, maximum: 90 }, azimuth: { type: 'number' } },
+          },
+        },
       },
     },
     densify,

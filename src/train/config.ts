@@ -216,7 +216,10 @@ export async function parseSceneConfig(
     width: cams.width,
     height: cams.height,
     target: cams.target ?? [0, 0, 0],
+    anchors: cams.anchors ?? [],
   };
+  if (cameras.anchors.length > cameras.viewsPerStep)
+    fail(`cameras.anchors: ${cameras.anchors.length} anchors do not fit in cameras.viewsPerStep = ${cameras.viewsPerStep}`);
   for (const key of ['elevation', 'azimuth', 'radius', 'fov'] as const)
     if (cameras[key][1] < cameras[key][0]) fail(`cameras.${key}: the range [${cameras[key]}] must be [low, high]`);
 

@@ -98,6 +98,17 @@ describe('CameraSampler', () => {
     expect(new CameraSampler(ranges, 2).sample(0).poses.every((p) => p.time === 0)).toBe(true);
   });
 
+  it('puts anchor poses first in every batch without moving the other views', () => {
+    const anchors = [{ elevation: 5, azimuth: 30 }];
+    const free = new CameraSampler({ ...ranges, times: 4 }, 3).sample(7);
+    const anchored = new CameraSampler({ ...ranges, times: 4, anchors }, 3).sample(7);
+    expect(anchored.poses[0]).toMatchObject({ elevation: 5, azimuth: 30, radius: 2.5, fov: 40 });
+    expect(anchored.poses[0].time).toBe(free.poses[0].time);
+    expect(anchored.poses.slice(1)).toEqual(free.poses.slice(1));
+    const other = new CameraSampler({ ...ranges, times: 4, anchors }, 3).sample(8);
+    expect(other.poses[0]).toMatchObject({ elevation: 5, azimuth: 30 });
+  });
+
   it('turntable cameras circle the object at one radius', () => {
     const cams = turntableCameras({ frames: 8, elevation: 20, radius: 2.5, fov: 40, width: 16, height: 16 });
     expect(cams).toHaveLength(8);
