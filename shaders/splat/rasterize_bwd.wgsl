@@ -14,6 +14,7 @@ diagnostic(off, subgroup_uniformity);
 // (splat, component) into the global screen-space gradients.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
+#include "lib/atomic_float.wgsl"
 
 @group(0) @binding(0) var<uniform> frame: Frame;
 @group(0) @binding(1) var<storage, read> ranges: array<vec2<u32>>;
@@ -43,17 +44,6 @@ fn add_local(slot: u32, value: f32) {
   var old = atomicLoad(&s_acc[slot]);
   loop {
     let r = atomicCompareExchangeWeak(&s_acc[slot], old, bitcast<u32>(bitcast<f32>(old) + value));
-    if (r.exchanged) { break; }
-    old = r.old_value;
-  }
-}
-
-// CAS float add into the global gradients (lib/atomic_float.wgsl does not compile: its
-// parameter is named with the reserved word `target`).
-fn add_global(slot: u32, value: f32) {
-  var old = atomicLoad(&grad2d[slot]);
-  loop {
-    let r = atomicCompareExchangeWeak(&grad2d[slot], old, bitcast<u32>(bitcast<f32>(old) + value));
     if (r.exchanged) { break; }
     old = r.old_value;
   }
@@ -242,7 +232,7 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     for (var e = lid; e < count * GRAD_STRIDE; e += THREADS) {
       let value = bitcast<f32>(atomicLoad(&s_acc[e]));
       if (value != 0.0) {
-        add_global(s_ids[e / GRAD_STRIDE] * GRAD_STRIDE + e % GRAD_STRIDE, value);
+        atomic_add_f32(&grad2d[s_ids[e / GRAD_STRIDE] * GRAD_STRIDE + e % GRAD_STRIDE], value);
         atomicStore(&s_acc[e], 0u);
       }
     }
