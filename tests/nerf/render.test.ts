@@ -75,6 +75,12 @@ describe('NeRF renderer vs reference', () => {
       expectGradClose(grads.mlp, refGrads.mlp, `${which}: mlp gradient`);
       expectGradClose(grads.hash, refGrads.hash, `${which}: hash gradient`);
     }
+    // The normal output is NOT differentiated (it would need second derivatives through the
+    // hash grid and MLP): a normal cotangent contributes exactly zero, by design.
+    await g.run('zero', (enc) => field.zeroGrads(enc));
+    await field.backward(frame, { normal: g.upload('cot normal', randomArray(n * 3, 21)) });
+    const normalOnly = await field.readGrads();
+    expect(normalOnly.mlp.every((v) => v === 0) && normalOnly.hash.every((v) => v === 0)).toBe(true);
     frame.destroy();
     field.destroy();
   });
