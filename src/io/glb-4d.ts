@@ -175,7 +175,9 @@ function readF32View(glb: GlbContents, index: unknown, length: number, file: str
   if (bv.byteLength !== length * 4)
     fail(file, `'${field}': buffer view ${i} holds ${bv.byteLength} bytes; ${length} floats (${length * 4} bytes) are expected.`);
   if (start + bv.byteLength > glb.bin.byteLength) fail(file, `'${field}': buffer view ${i} runs past the end of the binary chunk.`);
-  const out = new Float32Array(glb.bin.slice(start, start + bv.byteLength).buffer);
+  // Copy into a fresh Uint8Array: a Node Buffer's slice() is a view on the whole file's
+  // memory, so its .buffer would not start at the view.
+  const out = new Float32Array(Uint8Array.from(glb.bin.subarray(start, start + bv.byteLength)).buffer);
   for (let k = 0; k < out.length; k++) if (!Number.isFinite(out[k])) fail(file, `'${field}' value ${k} is ${out[k]}.`);
   return out;
 }

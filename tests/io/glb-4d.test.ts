@@ -90,6 +90,17 @@ describe('4D GLB export', () => {
     expect(evaluateState(back.state, 0.77, back.canonical)).toEqual(evaluateState(state, 0.77, canonical));
   });
 
+  it('reads a file loaded as a Node Buffer (whose slice() shares the file memory) exactly', () => {
+    const state = trajectoryState(canonical.count, 3);
+    const bytes = write4dGlb(canonical, state, { frames: 2 });
+    // Buffers come from a shared pool: put the GLB at an offset inside a larger allocation.
+    const pooled = Buffer.alloc(bytes.length + 64);
+    pooled.set(bytes, 24);
+    const back = read4dGlb(pooled.subarray(24, 24 + bytes.length), 'pooled.glb');
+    expect(back.state).toEqual(state);
+    expect(back.canonical).toEqual(canonical);
+  });
+
   it('round-trips a HexPlane field (planes and MLP) and honours frames, timeRange and fps', () => {
     const state = hexPlaneState(9);
     const glb = write4dGlb(canonical, state, { frames: 3, timeRange: [0.25, 0.75], fps: 4 });
