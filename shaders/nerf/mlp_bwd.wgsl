@@ -5,7 +5,7 @@
 // its samples' activations and deltas in workgroup memory, then each invocation sums the
 // weights of one hidden unit (or SH input) over the 32 samples and adds each once.
 #include "lib/dispatch.wgsl"
-#include "nerf/atomic_add.wgsl"
+#include "lib/atomic_float.wgsl"
 #include "nerf/field.wgsl"
 
 @group(0) @binding(0) var<uniform> field: FieldParams;
@@ -38,7 +38,7 @@ fn scatter_encoding_grad(p: vec3<f32>) {
       let w = w3.x * w3.y * w3.z;
       let base = (l * field.table_size + grid_index(l, cell.c0 + b)) * F;
       for (var f = 0u; f < F; f++) {
-        nerf_atomic_add(&grad_hash[base + f], w * enc_u[l * F + f]);
+        atomic_add_f32(&grad_hash[base + f], w * enc_u[l * F + f]);
       }
     }
   }
@@ -102,17 +102,17 @@ fn mlp_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         for (var k = 0u; k < E; k++) { enc_u[k] += dz * s_x[t * MAX_ENC + k]; }
       }
     }
-    for (var r = 0u; r < 3u; r++) { nerf_atomic_add(&grad_mlp[field.off_wc + r * CI + c], col_acc[r]); }
+    for (var r = 0u; r < 3u; r++) { atomic_add_f32(&grad_mlp[field.off_wc + r * CI + c], col_acc[r]); }
     if (c < H) {
-      nerf_atomic_add(&grad_mlp[field.off_ws + c], ws_acc);
-      nerf_atomic_add(&grad_mlp[field.off_b1 + c], b1_acc);
-      for (var k = 0u; k < E; k++) { nerf_atomic_add(&grad_mlp[c * E + k], enc_u[k]); }
+      atomic_add_f32(&grad_mlp[field.off_ws + c], ws_acc);
+      atomic_add_f32(&grad_mlp[field.off_b1 + c], b1_acc);
+      for (var k = 0u; k < E; k++) { atomic_add_f32(&grad_mlp[c * E + k], enc_u[k]); }
     }
   }
   // The four output biases.
   if (lid < 4u) {
     var b = 0.0;
     for (var t = 0u; t < WG; t++) { b += s_d[t * 4u + lid]; }
-    nerf_atomic_add(&grad_mlp[select(field.off_bc + lid - 1u, field.off_bs, lid == 0u)], b);
+    atomic_add_f32(&grad_mlp[select(field.off_bc + lid - 1u, field.off_bs, lid == 0u)], b);
   }
 }
