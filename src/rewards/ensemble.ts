@@ -108,6 +108,23 @@ export class RewardEnsemble {
     return this.members.map((m) => m.key);
   }
 
+  /** The weight of component `key` (a name from `names`). */
+  weight(key: string): number {
+    return this.member(key).weight;
+  }
+
+  /** Changes a component's weight, e.g. from a reward-weight schedule; takes effect at the next score(). */
+  setWeight(key: string, weight: number): void {
+    if (!Number.isFinite(weight)) throw new InputError(`reward ensemble: weight of '${key}' must be a finite number, got ${weight}.`);
+    this.member(key).weight = weight;
+  }
+
+  private member(key: string): Member {
+    const m = this.members.find((x) => x.key === key);
+    if (!m) throw new InputError(`reward ensemble: no component '${key}'; components are ${this.names.join(', ')}.`);
+    return m;
+  }
+
   get differentiable(): boolean {
     return this.members.some((m) => m.plugin.differentiable && m.weight !== 0);
   }

@@ -45,6 +45,7 @@ export function rewardMetrics(scored: EnsembleScore): Record<string, number> {
   for (const [k, c] of Object.entries(scored.components)) {
     m[`reward/${k}`] = c.mean;
     m[`reward/${k}.normalized`] = c.normalized;
+    m[`reward/${k}.weight`] = c.weight;
   }
   for (const [k, v] of Object.entries(scored.details)) m[`reward/${k}`] = v;
   return m;

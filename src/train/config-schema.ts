@@ -23,7 +23,8 @@ const rewardComponent = {
   properties: {
     name: { type: 'string', minLength: 1 },
     module: { type: 'string', minLength: 1 },
-    weight: { type: 'number' },
+    /** A number, or a schedule over the steps (reward-weight schedules). */
+    weight: scheduleSchema,
     options,
   },
   oneOf: [{ required: ['name'] }, { required: ['module'] }],

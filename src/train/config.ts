@@ -17,7 +17,8 @@ import { DEFAULT_NERF_LR, NERF_BLOCKS, parseNerfOptions, type NerfOptions } from
 export interface RewardComponentConfig {
   name?: string;
   module?: string;
-  weight?: number;
+  /** A constant or a schedule over the steps. */
+  weight?: Schedule;
   options?: Record<string, unknown>;
 }
 
@@ -261,6 +262,7 @@ export async function parseSceneConfig(
 
   // Checks the schema cannot express.
   for (const [name, s] of Object.entries(config.schedule.lr)) checkSchedule(s, `${file}: schedule.lr.${name}`);
+  config.rewards.components.forEach((c, i) => c.weight !== undefined && checkSchedule(c.weight, `${file}: rewards.components[${i}].weight`));
   if (config.schedule.timestep) {
     checkSchedule(config.schedule.timestep.min, `${file}: schedule.timestep.min`);
     checkSchedule(config.schedule.timestep.max, `${file}: schedule.timestep.max`);

@@ -128,7 +128,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         background: config.representation.background,
       });
     }
-    const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: c.weight ?? 1, options: c.options }));
+    const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: scheduleValue(c.weight ?? 1, 0, total), options: c.options }));
     const ensembleConfig = { normalize: 'none', aggregate: 'mean', ...(config.rewards.normalize !== undefined ? { normalize: config.rewards.normalize } : {}), ...(config.rewards.aggregate !== undefined ? { aggregate: config.rewards.aggregate } : {}) } as EnsembleConfig;
     ensemble = await RewardEnsemble.create(gpu, specs, ensembleConfig, config.baseDir);
     const create = options.createAlgorithm ?? (await import('../rl/registry.ts')).createAlgorithm;
@@ -193,6 +193,14 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         for (const b of dyn.allParams()) adam.setLearningRate(b.name, frozen.has(b.name) ? 0 : (lrs[b.name] ?? b.lr));
       }
       const batch = sampler.sample(step);
+      // Reward-weight schedules: component i of the config is member i of the ensemble.
+      const weights: Record<string, number> = {};
+      config.rewards.components.forEach((c, i) => {
+        if (typeof c.weight !== 'object') return;
+        const key = ensemble!.names[i];
+        weights[`weight.${key}`] = scheduleValue(c.weight, step, total);
+        ensemble!.setWeight(key, weights[`weight.${key}`]);
+      });
       const priorWeight = prior && config.prior!.weight !== undefined ? scheduleValue(config.prior!.weight, step, total) : 1;
       await gpu.run('zero grads', (enc) => rep.zeroGrads(enc));
       const ctx: StepContext = {
@@ -238,7 +246,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         loss: report.loss,
         splats: splatCount(),
         phaseMs: timer.take(),
-        metrics: { ...report.metrics, ...densifyMetrics, ...(prior ? { priorWeight } : {}), ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
+        metrics: { ...report.metrics, ...densifyMetrics, ...weights, ...(prior ? { priorWeight } : {}), ...Object.fromEntries(Object.entries(lrs).map(([k, v]) => [`lr.${k}`, v])) },
       };
       metrics.append(record);
       progress.update({ step, total, reward: report.reward, loss: report.loss, splats: splatCount(), stepMs });

@@ -42,6 +42,22 @@ describe('trainer', () => {
     r.representation.destroy();
   });
 
+  it('follows reward-weight schedules: the ensemble weight and the logged weight change per step', async () => {
+    const gpu = getGpu();
+    const weight = { kind: 'linear', from: 2, to: 0.5 };
+    const config = await tinyScene({ rewards: { components: [{ name: 'geometry', weight }] }, densify: { strategy: 'none' } });
+    const out = tmp();
+    const r = await train(gpu, config, { outDir: out, createAlgorithm: rewardGradientOnly, progress: quiet, skipOutputs: true });
+    const rows = readMetrics(join(out, 'metrics.jsonl'));
+    const logged = rows.map((x) => x.metrics['weight.geometry']);
+    expect(logged[0]).toBeCloseTo(2, 6);
+    for (let i = 1; i < logged.length; i++) expect(logged[i]).toBeLessThan(logged[i - 1]);
+    // The ensemble's breakdown reports the weight it actually used at each step.
+    rows.forEach((x, i) => expect(x.metrics['reward/geometry.weight']).toBeCloseTo(logged[i], 6));
+    r.representation.destroy();
+    await expect(tinyScene({ rewards: { components: [{ name: 'geometry', weight: { kind: 'linear', from: 1 } }] } })).rejects.toThrow(/rewards\.components\[0\]\.weight/);
+  });
+
   it('resumed after an interruption, ends where an uninterrupted run ends', async () => {
     const gpu = getGpu();
     const config = await tinyScene();
