@@ -11,6 +11,7 @@ import { HexPlaneField } from '../src/scene/deform/hexplane-field.ts';
 import { TrajectoryField } from '../src/scene/deform/trajectory-field.ts';
 import type { CanonicalSplats, DeformationField, DeformedSplats } from '../src/scene/deform/deformation-field.ts';
 import { printTable, timeIt, writeResults, type Row } from './harness.ts';
+import { readScene, trainingStepRow } from './train.bench.ts';
 
 function randomBuffer(gpu: Gpu, label: string, n: number, rng: Rng, lo: number, hi: number): GPUBuffer {
   return gpu.upload(label, Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.next()));
@@ -91,8 +92,28 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
     });
   }
   printTable('deformation fields, 100k splats (median ms)', rows);
-  await writeResults('4d', { adapter: gpu.summary, quick: opts.quick, rows });
+  const training = await trainingSteps(gpu, opts.quick);
+  printTable('a 4D training step against the static step on the same scene (scenes/default-4d.json)', training);
+  await writeResults('4d', { adapter: gpu.summary, quick: opts.quick, rows, training });
   hexplane.destroy();
   trajectory.destroy();
   for (const b of [canonical.means, canonical.quats, canonical.logScales, ...Object.values(grads), ...Object.values(cot), ...copies]) b.destroy();
+}
+
+/**
+ * The default 4D scene trained jointly (canonical splats and trajectory field every step)
+ * against the same scene without its deformation field; `xStatic` is the ratio of step times.
+ */
+async function trainingSteps(gpu: Gpu, quick: boolean): Promise<Row[]> {
+  const steps = quick ? 4 : 10;
+  const scene = readScene('default-4d');
+  const { dynamic, ...still } = scene.representation;
+  const staticScene = { ...scene, representation: still };
+  const dynamicScene = { ...scene, representation: { ...scene.representation, dynamic: { ...dynamic, schedule: 'joint', staticSteps: 0 } } };
+  const fixed = await trainingStepRow(gpu, 'static', staticScene, steps, 1);
+  const moving = await trainingStepRow(gpu, '4d (trajectory field, joint)', dynamicScene, steps, 1);
+  const rows = [fixed, moving].map(({ xRender: _unused, ...r }) => r);
+  rows[0].xStatic = 1;
+  rows[1].xStatic = (moving.stepMs as number) / (fixed.stepMs as number);
+  return rows;
 }

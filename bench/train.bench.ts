@@ -58,32 +58,40 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
   rep.destroy();
 
   const rows: Row[] = [];
-  for (const { job, scene } of jobs()) {
-    const config = await parseSceneConfig(scene, validators, { file: `${job}.json`, baseDir: SCENES, overrides: { steps } });
-    const out = mkdtempSync(join(tmpdir(), 'rl4d-bench-train-'));
-    try {
-      const result = await train(gpu, config, { outDir: out, skipOutputs: true, progress: { write: () => true } });
-      result.representation.destroy();
-      const records = readMetrics(join(out, 'metrics.jsonl')).slice(1);
-      const stepMs = median(records.map((r) => r.stepMs));
-      const total = records.reduce((a, r) => a + r.stepMs, 0);
-      const share = Object.fromEntries(PHASES.map((p) => [`${p}%`, (100 * records.reduce((a, r) => a + r.phaseMs[p], 0)) / total]));
-      const phased = PHASES.reduce((a, p) => a + (share[`${p}%`] as number), 0);
-      rows.push({
-        job,
-        splats: config.representation.init.count,
-        views: config.cameras.viewsPerStep,
-        px: config.cameras.width,
-        stepMs,
-        stepsPerSec: 1000 / stepMs,
-        xRender: stepMs / render.medianMs,
-        ...share,
-        'other%': 100 - phased,
-      });
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }
+  for (const { job, scene } of jobs()) rows.push(await trainingStepRow(gpu, job, scene, steps, render.medianMs));
   printTable(`trainer steps (median of ${steps - 1} steps after the first; baseline render ${render.medianMs.toFixed(1)} ms)`, rows);
   await writeResults('train', { adapter: gpu.summary, quick: opts.quick, steps, baselineRenderMs: render.medianMs, rows });
 }
+
+/**
+ * Trains `scene` for `steps` steps (no outputs) and returns the median step time after the
+ * first step, steps per second, the step in units of `baselineMs`, and each phase's share.
+ */
+export async function trainingStepRow(gpu: Gpu, job: string, scene: Record<string, any>, steps: number, baselineMs: number): Promise<Row> {
+  const config = await parseSceneConfig(scene, registryValidators(), { file: `${job}.json`, baseDir: SCENES, overrides: { steps } });
+  const out = mkdtempSync(join(tmpdir(), 'rl4d-bench-train-'));
+  try {
+    const result = await train(gpu, config, { outDir: out, skipOutputs: true, progress: { write: () => true } });
+    result.representation.destroy();
+    const records = readMetrics(join(out, 'metrics.jsonl')).slice(1);
+    const stepMs = median(records.map((r) => r.stepMs));
+    const total = records.reduce((a, r) => a + r.stepMs, 0);
+    const share = Object.fromEntries(PHASES.map((p) => [`${p}%`, (100 * records.reduce((a, r) => a + r.phaseMs[p], 0)) / total]));
+    const phased = PHASES.reduce((a, p) => a + (share[`${p}%`] as number), 0);
+    return {
+      job,
+      splats: config.representation.init.count,
+      views: config.cameras.viewsPerStep,
+      px: config.cameras.width,
+      stepMs,
+      stepsPerSec: 1000 / stepMs,
+      xRender: stepMs / baselineMs,
+      ...share,
+      'other%': 100 - phased,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+export { readScene };
