@@ -98,6 +98,17 @@ export const sceneSchema = {
             times: { type: 'integer', minimum: 2 },
             schedule: { enum: ['static-then-dynamic', 'joint'] },
             staticSteps: nonNegInt,
+            /** Loss weights of the deformation regularisers (0 or absent: off). */
+            regularisers: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                smoothness: { type: 'number', minimum: 0 },
+                planeTV: { type: 'number', minimum: 0 },
+                rigidity: { type: 'number', minimum: 0 },
+                rigidityNeighbours: { type: 'integer', minimum: 1, maximum: 32 },
+              },
+            },
           },
         },
       },

@@ -12,6 +12,7 @@ import { checkSchedule, type Schedule, type TimestepSchedule } from './schedules
 import type { CameraRanges } from './camera-sampler.ts';
 import { TIMESTEP_ALGORITHMS, withTimestepOptions } from './timestep-options.ts';
 import { parseDeformationOptions, type DeformationOptions } from './dynamic-options.ts';
+import type { DeformRegulariserWeights } from './dynamic-representation.ts';
 import { DEFAULT_NERF_LR, NERF_BLOCKS, parseNerfOptions, type NerfOptions } from './nerf-options.ts';
 
 export interface RewardComponentConfig {
@@ -65,6 +66,7 @@ export interface SceneConfig {
       times: number;
       schedule: 'static-then-dynamic' | 'joint';
       staticSteps: number;
+      regularisers: DeformRegulariserWeights;
     };
   };
   rewards: { components: RewardComponentConfig[]; normalize?: unknown; aggregate?: unknown };
@@ -241,6 +243,7 @@ export async function parseSceneConfig(
         times: rep.dynamic.times ?? 8,
         schedule: rep.dynamic.schedule ?? 'joint',
         staticSteps: rep.dynamic.staticSteps ?? 0,
+        regularisers: { smoothness: 0, planeTV: 0, rigidity: 0, rigidityNeighbours: 8, ...rep.dynamic.regularisers },
       },
     },
     rewards: raw.rewards,
@@ -289,6 +292,8 @@ export async function parseSceneConfig(
     }
     if (config.densify.strategy !== 'none') fail(`densify.strategy '${config.densify.strategy}' does not apply to 4D splats (the field is laid out per canonical splat); use "none"`);
     const d = config.representation.dynamic!;
+    if (d.regularisers.planeTV > 0 && d.deformation !== 'hexplane')
+      fail(`representation.dynamic.regularisers.planeTV applies to a hexplane field only (this one is ${d.deformation})`);
     if (d.schedule === 'static-then-dynamic' && !(d.staticSteps > 0 && d.staticSteps < config.schedule.steps))
       fail(`representation.dynamic.staticSteps (${d.staticSteps}) must be within the run (1 .. ${config.schedule.steps - 1}) for the static-then-dynamic schedule`);
   }

@@ -14,6 +14,8 @@ import type { GaussianData } from '../scene/gaussian-data.ts';
 import type { DeformationField, DeformationState } from '../scene/deform/deformation-field.ts';
 import { HexPlaneField } from '../scene/deform/hexplane-field.ts';
 import { TrajectoryField } from '../scene/deform/trajectory-field.ts';
+import { DeformRegularisers, uploadNeighbourhood, type GpuNeighbourhood } from '../scene/deform/regularisers.ts';
+import { nearestNeighbours } from '../scene/deform/knn.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
 import { write4dGlb } from '../io/glb-4d.ts';
 import { saveGaussians } from '../io/gaussians-file.ts';
@@ -22,6 +24,15 @@ import { DeformedSplatRepresentation } from './deformed-representation.ts';
 import type { DeformationOptions } from './dynamic-options.ts';
 import type { RenderTimer } from './splat-representation.ts';
 import { SPLAT_BLOCK_NAMES } from './splat-blocks.ts';
+
+/** Loss weights of the deformation regularisers; 0 turns one off. */
+export interface DeformRegulariserWeights {
+  smoothness: number;
+  planeTV: number;
+  rigidity: number;
+  /** k of the canonical k-nearest-neighbour graph rigidity keeps. */
+  rigidityNeighbours: number;
+}
 
 export interface DynamicSchedule {
   schedule: 'static-then-dynamic' | 'joint';
@@ -32,6 +43,8 @@ export interface DynamicSchedule {
 
 export class DynamicSplatRepresentation implements Representation {
   readonly kind = 'splats' as const;
+  private regularisers: DeformRegularisers | undefined;
+  private neighbourhood: GpuNeighbourhood | undefined;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -69,6 +82,28 @@ export class DynamicSplatRepresentation implements Representation {
     if (freeze.canonical) SPLAT_BLOCK_NAMES.forEach((n) => frozen.add(n));
     if (freeze.field) this.inner.field.params().forEach((b) => frozen.add(b.name));
     return frozen;
+  }
+
+  /**
+   * Adds the weighted regularisers' gradients (temporal smoothness of the deformed means
+   * around `time`, plane total variation, local rigidity against the canonical neighbours)
+   * into the field's grads, and the canonical grads when those train; returns the losses.
+   */
+  async regularise(time: number, dt: number, w: DeformRegulariserWeights): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    if (!(w.smoothness > 0 || w.planeTV > 0 || w.rigidity > 0) || this.inner.frozen.field) return out;
+    this.regularisers ??= await DeformRegularisers.create(this.gpu);
+    const { cloud, grads, field } = this.inner;
+    const canonical = { count: cloud.count, shDegree: cloud.shDegree, means: cloud.means, quats: cloud.quats, logScales: cloud.logScales, opacityLogits: cloud.opacityLogits, sh: cloud.sh };
+    const canonicalGrads = this.inner.frozen.canonical ? {} : { means: grads.means, quats: grads.quats, logScales: grads.logScales, opacityLogits: grads.opacityLogits, sh: grads.sh };
+    if (w.smoothness > 0) out['regulariser.smoothness'] = await this.regularisers.temporalSmoothness(field, canonical, canonicalGrads, time, dt, w.smoothness);
+    if (w.planeTV > 0 && field instanceof HexPlaneField) out['regulariser.planeTV'] = await this.regularisers.planeTV(field, w.planeTV);
+    if (w.rigidity > 0) {
+      // The neighbourhood is taken from the canonical splats when the field starts training.
+      this.neighbourhood ??= uploadNeighbourhood(this.gpu, nearestNeighbours(await this.gpu.readF32(cloud.means, cloud.count * 3), w.rigidityNeighbours));
+      out['regulariser.rigidity'] = await this.regularisers.rigidity(field, canonical, canonicalGrads, time, this.neighbourhood, w.rigidity);
+    }
+    return out;
   }
 
   setLearningRate(name: string, lr: number): void {
@@ -115,5 +150,6 @@ export class DynamicSplatRepresentation implements Representation {
 
   destroy(): void {
     this.inner.destroy();
+    this.neighbourhood?.destroy();
   }
 }

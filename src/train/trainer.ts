@@ -217,6 +217,11 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         priorWeight,
       };
       const report = await algorithm!.step(ctx);
+      if (dyn && dynamic) {
+        // Regularisers at this batch's first time, differenced over one frame step.
+        const losses = await dyn.regularise(ctx.cameras[0]?.time ?? 0, 1 / Math.max(dynamic.times - 1, 1), dynamic.regularisers);
+        Object.assign(report.metrics, losses);
+      }
       if (mcmc && splats) await timer.time('update', () => mcmc!.regularize(splats.splatState));
       await timer.time('update', () => gpu.run('adam step', (enc) => adam!.step(enc)));
       let densifyMetrics: Record<string, number> = {};
