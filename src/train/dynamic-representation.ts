@@ -18,6 +18,7 @@ import { DeformRegularisers, uploadNeighbourhood, type GpuNeighbourhood } from '
 import { nearestNeighbours } from '../scene/deform/knn.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
 import { write4dGlb } from '../io/glb-4d.ts';
+import { writePlyFrames } from '../io/ply-frames.ts';
 import { saveGaussians } from '../io/gaussians-file.ts';
 import { writeFileAtomic } from '../io/write-atomic.ts';
 import { DeformedSplatRepresentation } from './deformed-representation.ts';
@@ -145,7 +146,9 @@ export class DynamicSplatRepresentation implements Representation {
     await writeFileAtomic(glb, write4dGlb(canonical, field, { frames: this.schedule.frames }));
     const ply = join(outDir, 'result.ply');
     await saveGaussians(ply, canonical);
-    return [glb, ply];
+    // One PLY per flip-book frame, for tools that take only static splats.
+    const frames = await writePlyFrames(join(outDir, 'frames'), canonical, field, { frames: this.schedule.frames });
+    return [glb, ply, ...frames.map((f) => join(outDir, 'frames', f.file))];
   }
 
   destroy(): void {

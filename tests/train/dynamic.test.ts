@@ -3,7 +3,8 @@
 // dynamic stage only the field changes; a resumed run continues the schedule; result.glb holds
 // the 4D extension. Bad dynamic options fail before any GPU work.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { loadGaussians } from '../../src/io/gaussians-file.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
@@ -74,6 +75,12 @@ describe('4D splats through the trainer', () => {
     const glb = readFileSync(join(out, 'result.glb'));
     expect(glb.toString('ascii', 0, 4)).toBe('glTF');
     expect(glb.toString('utf8', 20, 20 + glb.readUInt32LE(12))).toContain(RL4D_DEFORMATION_FIELD);
+    // One PLY per flip-book frame; the last frame has moved away from the first.
+    const frameFiles = readdirSync(join(out, 'frames')).filter((f) => f.endsWith('.ply')).sort();
+    expect(frameFiles.length).toBe(config.representation.dynamic!.times);
+    const frame0 = await loadGaussians(join(out, 'frames', frameFiles[0]));
+    const frameN = await loadGaussians(join(out, 'frames', frameFiles[frameFiles.length - 1]));
+    expect(maxDiff(frame0.means, frameN.means)).toBeGreaterThan(1e-6);
   });
 
   it('regularisers add gradients that, followed, lower temporal roughness and non-rigidity', async () => {
