@@ -115,4 +115,22 @@ describe('4D splats through the trainer', () => {
     expect(after['regulariser.smoothness'] + after['regulariser.rigidity']).toBeLessThan(total0);
     rep.destroy();
   });
+
+  it('grpo can perturb the deformation field alone', async () => {
+    const gpu = getGpu();
+    const raw = {
+      ...scene({ schedule: 'joint', staticSteps: 0 }),
+      algorithm: { name: 'grpo', options: { block: ['deform.trajectory.position'], groupSize: 2, epochs: 1, sigma: 0.05 } },
+      schedule: { steps: 2 },
+    };
+    const config = await parseSceneConfig(raw, registryValidators(), { file: 'grpo-4d.json' });
+    const out = mkdtempSync(join(tmpdir(), 'rl4d-4d-grpo-'));
+    const r = await train(gpu, config, { outDir: out, progress: quiet, skipOutputs: true });
+    r.representation.destroy();
+    const end = (await loadCheckpoint(out)).representation as { canonical: GaussianData; field: TrajectoryState };
+    const init = config.representation.init;
+    const start = randomGaussiansInSphere({ count: init.count, radius: init.radius, shDegree: init.shDegree, seed: config.seed, opacity: init.opacity, scale: init.scale, center: config.cameras.target });
+    expect(maxDiff(end.canonical.means, start.means)).toBe(0); // the canonical splats are not in the policy's block
+    expect(Math.max(...Array.from(end.field.position, Math.abs))).toBeGreaterThan(1e-6); // the field moved
+  });
 });
