@@ -64,7 +64,7 @@ export class TrajectoryField implements DeformationField {
   readonly basis: number;
   readonly position: GPUBuffer;
   readonly positionGrad: GPUBuffer;
-  /** A 4-byte placeholder when rotation is off (the kernels bind it but never read it). */
+  /** A 4-byte stand-in buffer when rotation is off (the kernels bind it but never read it). */
   readonly rotation: GPUBuffer;
   readonly rotationGrad: GPUBuffer;
 
