@@ -2,6 +2,8 @@
 // up to 64 views), the layout of projected splats and of their screen-space gradients, and
 // the constants of rasterizers.md §1 (mirrored in src/render/splat/constants.ts).
 
+#include "lib/quaternion.wgsl"
+
 const TILE: u32 = 16u;
 const ALPHA_MIN: f32 = 0.00392156862745098; // 1 / 255
 const ALPHA_MAX: f32 = 0.999;
@@ -64,16 +66,6 @@ fn view_rotation(v: View) -> mat3x3<f32> {
 
 fn view_translation(v: View) -> vec3<f32> {
   return vec3<f32>(v.r0.w, v.r1.w, v.r2.w);
-}
-
-// Rotation matrix of a unit quaternion (w, x, y, z); WGSL matrices are column-major.
-fn quat_to_rotmat(q: vec4<f32>) -> mat3x3<f32> {
-  let w = q.x; let x = q.y; let y = q.z; let z = q.w;
-  return mat3x3<f32>(
-    vec3<f32>(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)),
-    vec3<f32>(2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x)),
-    vec3<f32>(2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)),
-  );
 }
 
 fn sigmoid(x: f32) -> f32 {

@@ -8,6 +8,7 @@
 //   densify_gather     copies one parameter or Adam-moment buffer into the new layout
 //   densify_split_means  moves split samples to means + R (s * randn)
 #include "lib/dispatch.wgsl"
+#include "lib/quaternion.wgsl"
 #include "train/hash_random.wgsl"
 
 const ACTION_PRUNE: u32 = 0u;
@@ -117,16 +118,6 @@ struct SplitParams { rows: u32, seed: u32 }
 @group(0) @binding(5) var<storage, read> old_quats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> new_means: array<f32>;
 
-// Rotation matrix (columns) of a unnormalised (w, x, y, z) quaternion.
-fn quat_to_mat(q: vec4<f32>) -> mat3x3<f32> {
-  let n = q / max(length(q), 1e-12);
-  let w = n.x; let x = n.y; let y = n.z; let z = n.w;
-  return mat3x3<f32>(
-    vec3<f32>(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)),
-    vec3<f32>(2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x)),
-    vec3<f32>(2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)));
-}
-
 @compute @workgroup_size(64)
 fn densify_split_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                        @builtin(local_invocation_index) lid: u32) {
@@ -140,7 +131,7 @@ fn densify_split_means(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workg
   let q = vec4<f32>(old_quats[4u * i], old_quats[4u * i + 1u], old_quats[4u * i + 2u], old_quats[4u * i + 3u]);
   let key = i * 2u + c;
   let r = vec3<f32>(hash_normal(sp.seed, key, 0u), hash_normal(sp.seed, key, 1u), hash_normal(sp.seed, key, 2u));
-  let offset = quat_to_mat(q) * (s * r);
+  let offset = raw_quat_to_rotmat(q) * (s * r);
   new_means[3u * j] = old_means[3u * i] + offset.x;
   new_means[3u * j + 1u] = old_means[3u * i + 1u] + offset.y;
   new_means[3u * j + 2u] = old_means[3u * i + 2u] + offset.z;

@@ -7,6 +7,7 @@
 //                      exploration noise that only moves nearly transparent splats
 //   mcmc_regularize    adds the gradients of opacity_reg mean(sigmoid(o)) + scale_reg mean(exp(s))
 #include "lib/dispatch.wgsl"
+#include "lib/quaternion.wgsl"
 #include "train/hash_random.wgsl"
 
 const REWRITTEN_BIT: u32 = 0x80000000u;
@@ -48,23 +49,13 @@ struct NoiseParams { count: u32, seed: u32, scale: f32, pad: u32 }
 @group(0) @binding(3) var<storage, read> noise_opacity: array<f32>;
 @group(0) @binding(4) var<storage, read_write> noise_means: array<f32>;
 
-// Rotation matrix (columns) of an unnormalised (w, x, y, z) quaternion.
-fn quat_to_mat(q: vec4<f32>) -> mat3x3<f32> {
-  let n = q / max(length(q), 1e-12);
-  let w = n.x; let x = n.y; let y = n.z; let z = n.w;
-  return mat3x3<f32>(
-    vec3<f32>(1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)),
-    vec3<f32>(2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x)),
-    vec3<f32>(2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)));
-}
-
 @compute @workgroup_size(64)
 fn mcmc_inject_noise(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                      @builtin(local_invocation_index) lid: u32) {
   let i = linear_invocation(wid, nwg, lid, 64u);
   if (i >= np.count) { return; }
   let s2 = exp(2.0 * vec3<f32>(noise_log_scales[3u * i], noise_log_scales[3u * i + 1u], noise_log_scales[3u * i + 2u]));
-  let R = quat_to_mat(vec4<f32>(noise_quats[4u * i], noise_quats[4u * i + 1u], noise_quats[4u * i + 2u], noise_quats[4u * i + 3u]));
+  let R = raw_quat_to_rotmat(vec4<f32>(noise_quats[4u * i], noise_quats[4u * i + 1u], noise_quats[4u * i + 2u], noise_quats[4u * i + 3u]));
   let z = vec3<f32>(hash_normal(np.seed, i, 0u), hash_normal(np.seed, i, 1u), hash_normal(np.seed, i, 2u));
   let gate = 1.0 / (1.0 + exp(-100.0 * ((1.0 - sigmoid(noise_opacity[i])) - 0.995)));
   let d = R * (s2 * (transpose(R) * z)) * (gate * np.scale);
