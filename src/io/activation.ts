@@ -3,9 +3,7 @@
  * unnormalised wxyz quaternions) and the activated values that glTF and .splat store.
  */
 
-export function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
+export { sigmoid } from '../math/activations.ts';
 
 /** Inverse of sigmoid; clamped so that an opacity of exactly 0 or 1 stays finite. */
 export function logit(a: number): number {

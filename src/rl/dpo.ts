@@ -19,6 +19,7 @@ import { parseOptions, type ParsedOptions } from './options.ts';
 import { ParamPolicy } from './param-policy.ts';
 import { drawSeed, evaluateAntithetic, PolicyStateHolder, type SavedSnapshots } from './param-space.ts';
 import { prefixed, rewardMetrics, type ParamTerm } from './terms.ts';
+import { sigmoid } from '../math/activations.ts';
 
 export const dpoSchema = {
   block: { type: 'names', default: 'all', description: "Parameter blocks the candidates differ in: 'all' or a list of block names." },
@@ -33,8 +34,6 @@ export const dpoSchema = {
 export type DpoOptions = ParsedOptions<typeof dpoSchema>;
 
 const logSigmoid = (z: number) => (z >= 0 ? -Math.log1p(Math.exp(-z)) : z - Math.log1p(Math.exp(z)));
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-
 /**
  * d(DPO loss)/d(mu) as coefficients of each pair's noise, from eps_p.(mu - mu_ref) and the
  * pair's rewards (only their order and gap are used).

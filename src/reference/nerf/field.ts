@@ -4,6 +4,7 @@
  * pass of one sample into hash and MLP gradient arrays.
  */
 import { DENSITY_CLAMP, type FieldLayout, type Vec3 } from '../../scene/nerf/layout.ts';
+import { sigmoid } from '../../math/activations.ts';
 
 export type Params = ArrayLike<number>;
 
@@ -74,8 +75,6 @@ export function shDirection(d: ArrayLike<number>): Float64Array {
 }
 
 export const truncExp = (x: number) => Math.exp(Math.min(x, DENSITY_CLAMP));
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 export function encode(layout: FieldLayout, hash: Params, p: ArrayLike<number>): { enc: Float64Array; encGrad: Float64Array } {
   const F = layout.features;
   const enc = new Float64Array(layout.encodingDim);

@@ -8,6 +8,7 @@ import type { Camera } from '../../math/camera.ts';
 import { cameraCenter } from '../../math/camera.ts';
 import { ALPHA_MIN, EPS2D, FRUSTUM_MARGIN, TILE_SIZE } from '../../render/splat/constants.ts';
 import { shBasis, shBasisGrad } from './sh.ts';
+import { sigmoid } from '../../math/activations.ts';
 
 export type Vec3 = [number, number, number];
 /** 3x3 matrices are flat row-major arrays of 9. */
@@ -114,8 +115,6 @@ function rotmatVjp(q: number[], g: Mat3): [number, number, number, number] {
     2 * (-2 * z * g[0] - w * g[1] + x * g[2] + w * g[3] - 2 * z * g[4] + y * g[5] + x * g[6] + y * g[7]),
   ];
 }
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /** Everything the forward computes, kept for the backward. */
 interface Geometry {

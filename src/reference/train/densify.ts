@@ -6,6 +6,7 @@
  */
 import { shCoeffCount, type GaussianData } from '../../scene/gaussian-data.ts';
 import { hashNormal } from './hash-random.ts';
+import { sigmoid } from '../../math/activations.ts';
 
 export const enum DensifyAction {
   Prune = 0,
@@ -25,8 +26,6 @@ export interface DefaultDensifyParams {
 }
 
 const LOG_SPLIT = Math.log(1.6);
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 export function classifyReference(data: GaussianData, gradNorm: Float32Array, visible: Float32Array, p: DefaultDensifyParams): DensifyAction[] {
   const out: DensifyAction[] = [];
   for (let i = 0; i < data.count; i++) {

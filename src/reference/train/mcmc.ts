@@ -11,13 +11,13 @@
  */
 import { shCoeffCount, type GaussianData } from '../../scene/gaussian-data.ts';
 import { hashNormal } from './hash-random.ts';
+import { sigmoid } from '../../math/activations.ts';
 
 /** Copies of one splat are capped as gsplat's binomial table (n_max = 51). */
 export const MAX_COPIES = 51;
 /** Rewritten rows are flagged in the source index's top bit. */
 export const REWRITTEN_BIT = 0x80000000;
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const logit = (p: number) => Math.log(p / (1 - p));
 
 function binomial(n: number, k: number): number {
