@@ -42,7 +42,7 @@ export interface RefGrads {
   maxRadius: Float64Array;
 }
 
-interface Contribution {
+export interface Contribution {
   splat: number;
   alpha: number;
   /** Transmittance before this splat. */
@@ -87,7 +87,7 @@ function tileLists(splats: Splat2D[], tilesX: number, tilesY: number): number[][
   return lists;
 }
 
-interface ForwardState {
+export interface ForwardState {
   images: RefImages;
   projected: Splat2D[][];
   views: RefView[];
@@ -96,7 +96,8 @@ interface ForwardState {
   finalT: Float64Array;
 }
 
-function forward(data: GaussianData, cameras: Camera[], o: RenderOptions = {}): ForwardState {
+/** The forward with its per-pixel compositing record (for the distortion reference). */
+export function referenceForwardState(data: GaussianData, cameras: Camera[], o: RenderOptions = {}): ForwardState {
   const opts = options(data, o);
   const V = cameras.length;
   const W = cameras[0]?.width ?? 0, H = cameras[0]?.height ?? 0;
@@ -158,7 +159,7 @@ function forward(data: GaussianData, cameras: Camera[], o: RenderOptions = {}): 
 }
 
 export function referenceRender(data: GaussianData, cameras: Camera[], o: RenderOptions = {}): RefImages {
-  return forward(data, cameras, o).images;
+  return referenceForwardState(data, cameras, o).images;
 }
 
 export interface RefBackward {
@@ -169,7 +170,7 @@ export interface RefBackward {
 
 export function referenceBackward(data: GaussianData, cameras: Camera[], cot: RefCotangents, o: RenderOptions = {}): RefBackward {
   const opts = options(data, o);
-  const st = forward(data, cameras, o);
+  const st = referenceForwardState(data, cameras, o);
   const V = cameras.length, N = data.count;
   const W = st.images.width, H = st.images.height, P = W * H;
   const zero = (): Grad2D => ({ mean2d: [0, 0], conic: [0, 0, 0], opacity: 0, rgb: [0, 0, 0], depth: 0, normal: [0, 0, 0] });
@@ -218,6 +219,17 @@ export function referenceBackward(data: GaussianData, cameras: Camera[], cot: Re
       }
     }
   }
+  return { grads: referenceParamGrads(data, cameras, st, grad2d, absGrad, o), grad2d };
+}
+
+/**
+ * The projection stage of the backward: per-(view, splat) screen-space gradients (and the
+ * per-pixel |d mean2d| sums) to raw parameters and densification statistics.
+ */
+export function referenceParamGrads(data: GaussianData, cameras: Camera[], st: ForwardState, grad2d: Grad2D[][], absGrad: number[][], o: RenderOptions = {}): RefGrads {
+  const opts = options(data, o);
+  const V = cameras.length, N = data.count;
+  const W = st.images.width, H = st.images.height;
   const K = shCoeffCount(data.shDegree);
   const grads: RefGrads = {
     means: new Float64Array(N * 3), logScales: new Float64Array(N * 3), quats: new Float64Array(N * 4),
@@ -245,5 +257,5 @@ export function referenceBackward(data: GaussianData, cameras: Camera[], cot: Re
       grads.maxRadius[i] = Math.max(grads.maxRadius[i], s.radius);
     }
   }
-  return { grads, grad2d };
+  return grads;
 }
