@@ -5,6 +5,10 @@
  * Depth is the alpha-weighted expected camera-space z (0 where nothing is hit, not divided
  * by alpha); normal is the composited world-space unit normal (also alpha-weighted).
  * All views in one batch share width and height.
+ * distortion [V][H][W] (splats only, on request): the 2DGS depth distortion of each ray,
+ * sum over pairs of composited splats i < j of w_i w_j (m_i - m_j)^2, w = alpha T, m the
+ * splat's camera depth mapped by m(z) = f / (f - n) * (1 - n / z) with (n, f) =
+ * `distortionRange` (src/render/splat/distortion.ts says why).
  */
 import type { Camera } from '../math/camera.ts';
 
@@ -17,6 +21,8 @@ export interface RenderOutput {
   alpha: GPUBuffer;
   depth: GPUBuffer;
   normal: GPUBuffer;
+  /** Present when rendered with `distortion: true` by a renderer that supports it. */
+  distortion?: GPUBuffer;
 }
 
 /** Gradients of a scalar objective w.r.t. the render outputs; a missing one is zero. */
@@ -25,6 +31,8 @@ export interface RenderCotangents {
   alpha?: GPUBuffer;
   depth?: GPUBuffer;
   normal?: GPUBuffer;
+  /** Needs a frame rendered with `distortion: true`. */
+  distortion?: GPUBuffer;
 }
 
 export interface RenderOptions {
@@ -36,6 +44,10 @@ export interface RenderOptions {
   antialiased?: boolean;
   near?: number;
   far?: number;
+  /** Also compute the per-ray depth distortion (splat renderer only; costs one extra pass). */
+  distortion?: boolean;
+  /** (n, f) of the distortion's depth mapping; default [0.2, 100], as 2DGS. */
+  distortionRange?: [number, number];
 }
 
 /** Pixel count helpers shared by renderers and rewards. */
