@@ -7,6 +7,7 @@ import type { Camera } from '../../math/camera.ts';
 import type { GaussianCloud } from '../../scene/gaussian-cloud.ts';
 import type { RenderOutput } from '../types.ts';
 import type { BatchShape, ResolvedOptions } from './frame-uniform.ts';
+import type { DistortionState } from './distortion.ts';
 
 export interface SplatFrameState {
   cloud: GaussianCloud;
@@ -22,6 +23,8 @@ export interface SplatFrameState {
   ranges: GPUBuffer;
   /** [V][H][W] (final transmittance bits, end index). */
   pixelState: GPUBuffer;
+  /** Set when rendered with `distortion: true` (src/render/splat/distortion.ts). */
+  distortion?: DistortionState;
 }
 
 export class SplatFrame implements RenderOutput {
@@ -57,6 +60,11 @@ export class SplatFrame implements RenderOutput {
     this.state = state;
   }
 
+  /** [V][H][W] depth distortion, when rendered with `distortion: true`. */
+  get distortion(): GPUBuffer | undefined {
+    return this.state.distortion?.image;
+  }
+
   get pixels(): number {
     return this.views * this.width * this.height;
   }
@@ -64,5 +72,7 @@ export class SplatFrame implements RenderOutput {
   destroy(): void {
     const s = this.state;
     for (const b of [this.rgb, this.alpha, this.depth, this.normal, this.radii, this.visible, s.uniform, s.projected, s.isectIds, s.ranges, s.pixelState]) b.destroy();
+    const d = s.distortion;
+    if (d) for (const b of [d.image, d.moments, d.params]) b.destroy();
   }
 }

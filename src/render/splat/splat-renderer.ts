@@ -14,6 +14,7 @@ import type { GaussianCloud, GaussianGrads } from '../../scene/gaussian-cloud.ts
 import type { RenderCotangents, RenderOptions } from '../types.ts';
 import { batchShape, NUM_ISECTS_WORD, packFrameUniform, resolveOptions } from './frame-uniform.ts';
 import { SplatFrame } from './splat-frame.ts';
+import { SplatDistortion } from './distortion.ts';
 
 const PROJECTED_BYTES = 64;
 const GRAD2D_BYTES = 64;
@@ -48,6 +49,8 @@ export class SplatRenderer {
   private readonly k: Kernels;
   private readonly sorter: RadixSorter;
   private readonly scan: PrefixSum;
+  /** Built on the first render that asks for distortion. */
+  private distortionPass?: Promise<SplatDistortion>;
 
   private constructor(gpu: Gpu, k: Kernels, sorter: RadixSorter, scan: PrefixSum, subgroups: boolean) {
     this.gpu = gpu;
@@ -159,11 +162,13 @@ export class SplatRenderer {
       const temporaries = created.filter((b) => !keep.has(b));
       await gpu.device.queue.onSubmittedWorkDone();
       for (const b of temporaries) b.destroy();
-      return new SplatFrame(
+      const frame = new SplatFrame(
         cameras,
         { rgb, alpha, depth, normal, radii, visible },
         { cloud, shape, options: opts, uniform, projected, isectIds, numIsects, ranges, pixelState },
       );
+      if (options?.distortion) await this.addDistortion(frame, options);
+      return frame;
     } catch (e) {
       for (const b of created) b.destroy();
       uniform.destroy();
@@ -199,6 +204,7 @@ export class SplatRenderer {
         if (src) enc.copyBufferToBuffer(src, 0, packed, offset, bytes);
       }
       gpu.dispatch(enc, this.k.rasterizeBwd, [s.uniform, s.ranges, s.isectIds, s.projected, s.pixelState, packed, grad2d], s.shape.views * tiles, this.ts('rasterize_bwd'));
+      if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, cotangents.distortion, grad2d);
       const groups = Math.ceil(n / 64);
       gpu.dispatch(enc, this.k.projectBwd, [s.uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, grad2d, grads.means, grads.logScales, grads.quats], groups, this.ts('project_bwd'));
       gpu.dispatch(enc, this.k.colorBwd, [s.uniform, cloud.means, cloud.sh, cloud.opacityLogits, s.projected, grad2d, grads.sh, grads.means, grads.opacityLogits], groups, this.ts('project_bwd'));
@@ -209,6 +215,22 @@ export class SplatRenderer {
       packed.destroy();
       grad2d.destroy();
     }
+  }
+
+  private async addDistortion(frame: SplatFrame, options: RenderOptions): Promise<void> {
+    try {
+      this.distortionPass ??= SplatDistortion.create(this.gpu);
+      frame.state.distortion = await (await this.distortionPass).forward(frame.state, options);
+    } catch (e) {
+      frame.destroy();
+      throw e;
+    }
+  }
+
+  private async recordDistortionBackward(enc: GPUCommandEncoder, frame: SplatFrame, cotangent: GPUBuffer, grad2d: GPUBuffer): Promise<void> {
+    const d = frame.state.distortion;
+    if (!d) throw new InputError("splat backward: a 'distortion' cotangent needs a frame rendered with { distortion: true }.");
+    (await this.distortionPass!).recordBackward(enc, frame.state, d, cotangent, grad2d);
   }
 
   destroy(): void {
