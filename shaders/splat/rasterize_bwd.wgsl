@@ -1,19 +1,23 @@
 #if SUBGROUPS
 enable subgroups;
-// The sums below run only where some lane of the subgroup contributes (subgroupAny), which
-// is uniform within the subgroup though the analysis cannot prove it.
+// The workgroup is one subgroup and every lane reaches the subgroupAdd (uniform loop
+// bounds), which the uniformity analysis cannot prove through the storage loads.
 diagnostic(off, subgroup_uniformity);
 #endif
-// rasterize_bwd: one workgroup of 128 invocations per (view, tile), two pixels each (rows y
-// and y + 8), so that every reduction round sums half as many entries. Each pixel walks its splats back to
-// front from the end index rasterize_fwd kept, recovering T_i = T_{i+1} / (1 - alpha_i) and
-// the suffix S of what lies behind (rasterizers.md §1.5), and forms 15 screen-space
-// gradients per (pixel, splat). They are summed over the workgroup per splat (subgroupAdd,
-// then one compare-and-swap add per subgroup into workgroup memory; without subgroups a
-// plain workgroup-memory sum), and each batch is flushed with one CAS float add per
-// (splat, component) into the global screen-space gradients.
+// rasterize_bwd: one workgroup of 8 lanes per (view, tile); lane l owns the pixels
+// l, l + 8, ... of the tile, i.e. one pixel of each of the 32 eight-pixel half-rows (spans).
+// Splats are walked back to front from the largest end index rasterize_fwd kept; each pixel
+// recovers T_i = T_{i+1} / (1 - alpha_i) and the suffix S of what lies behind
+// (rasterizers.md §1.5). Per splat, only the spans whose pixels its alpha can reach
+// (tile_cull.wgsl) are visited, each lane sums its pixels' 16 screen-space gradients in
+// registers, and the 8 lane sums are reduced once per splat: subgroupAdd where the
+// workgroup is one subgroup, else per-lane slots in workgroup memory summed once per batch
+// of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
+// DEPTH_NORMAL keeps the depth and normal channels; without it (RGB and alpha cotangents
+// only) they are left out, which changes nothing since their cotangents are zero.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
+#include "splat/tile_cull.wgsl"
 #include "lib/atomic_float.wgsl"
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -25,124 +29,26 @@ diagnostic(off, subgroup_uniformity);
 @group(0) @binding(5) var<storage, read> cotangents: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad2d: array<atomic<u32>>;
 
-const BATCH: u32 = 64u;
-var<workgroup> s_xy_op_z: array<vec4<f32>, BATCH>;
-var<workgroup> s_conic: array<vec4<f32>, BATCH>;
-var<workgroup> s_rgb: array<vec4<f32>, BATCH>;
-var<workgroup> s_normal: array<vec4<f32>, BATCH>;
-var<workgroup> s_ids: array<u32, BATCH>;
-var<workgroup> s_acc: array<atomic<u32>, BATCH * GRAD_STRIDE>;
-#if !SUBGROUPS
-var<workgroup> s_red: array<vec4<f32>, 1024>; // 2 splats x 128 invocations x 4 vec4
+const LANES: u32 = 8u;
+const SPANS: u32 = 32u; // TILE * TILE / LANES
+const BATCH: u32 = 32u;
+#if DEPTH_NORMAL
+const CH: u32 = 7u; // rgb, depth, normal
+#else
+const CH: u32 = 3u; // rgb
 #endif
+
 var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_max_end: atomic<u32>;
-var<workgroup> s_max_end_plain: u32;
-
-fn add_local(slot: u32, value: f32) {
-  if (value == 0.0) { return; }
-  var old = atomicLoad(&s_acc[slot]);
-  loop {
-    let r = atomicCompareExchangeWeak(&s_acc[slot], old, bitcast<u32>(bitcast<f32>(old) + value));
-    if (r.exchanged) { break; }
-    old = r.old_value;
-  }
-}
-
-fn add_local4(base: u32, v: vec4<f32>) {
-  add_local(base, v.x);
-  add_local(base + 1u, v.y);
-  add_local(base + 2u, v.z);
-  add_local(base + 3u, v.w);
-}
-
-const THREADS: u32 = 128u;
-
-// Per-pixel replay state: cotangents, final transmittance, end index, running T and suffix.
-struct PixelReplay {
-  inside: bool,
-  pixel: vec2<f32>,
-  T_final: f32,
-  end_index: u32,
-  g_feat: array<f32, 7>, // rgb, depth, normal
-  g_alpha_bg: f32,
-  T: f32,
-  suffix: array<f32, 7>,
-}
-
-fn load_replay(view: u32, px: u32, py: u32, start: u32) -> PixelReplay {
-  var r: PixelReplay;
-  r.inside = px < frame.width && py < frame.height;
-  r.pixel = vec2<f32>(f32(px) + 0.5, f32(py) + 0.5);
-  r.end_index = start;
-  if (!r.inside) { return r; }
-  let npix = frame.num_views * frame.width * frame.height;
-  let pix = (view * frame.height + py) * frame.width + px;
-  let st = pixel_state[pix];
-  r.T_final = bitcast<f32>(st.x);
-  r.T = r.T_final;
-  r.end_index = st.y;
-  for (var c = 0u; c < 3u; c++) {
-    r.g_feat[c] = cotangents[pix * 3u + c];
-    r.g_feat[4u + c] = cotangents[npix * 5u + pix * 3u + c];
-  }
-  r.g_feat[3] = cotangents[npix * 4u + pix];
-  let bg = frame.background.xyz;
-  r.g_alpha_bg = cotangents[npix * 3u + pix] - (bg.x * r.g_feat[0] + bg.y * r.g_feat[1] + bg.z * r.g_feat[2]);
-  return r;
-}
-
-// Gradients of batch splat j at one pixel (zero when it did not contribute), as
-// [d mean2d.xy, d opacity, d z], [d conic, 0], [d rgb, |d mean2d.x|], [d normal, |d mean2d.y|];
-// steps the pixel's T and suffix back over the splat.
-fn splat_pixel_grads(r: ptr<function, PixelReplay>, j: u32, k: u32) -> array<vec4<f32>, 4> {
-  var g: array<vec4<f32>, 4>;
-  if (!(*r).inside || k >= (*r).end_index) { return g; }
-  let xy_op_z = s_xy_op_z[j];
-  let conic4 = s_conic[j];
-  let conic = conic4.xyz;
-  let d = xy_op_z.xy - (*r).pixel;
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-  // Far pixels (alpha surely below 1/255) skip the exp; the exact test follows.
-  if (sigma > conic4.w) { return g; }
-  let G = exp(-sigma);
-  let raw_alpha = xy_op_z.z * G;
-  let alpha = min(ALPHA_MAX, raw_alpha);
-  if (sigma < 0.0 || alpha < ALPHA_MIN) { return g; }
-  let one_minus = 1.0 - alpha;
-  let T_i = (*r).T / one_minus;
-  let w = alpha * T_i;
-  let rgb = s_rgb[j].xyz;
-  let nrm = s_normal[j].xyz;
-  let feat = array<f32, 7>(rgb.x, rgb.y, rgb.z, xy_op_z.w, nrm.x, nrm.y, nrm.z);
-  var v_alpha = (*r).T_final / one_minus * (*r).g_alpha_bg;
-  for (var c = 0u; c < 7u; c++) {
-    v_alpha += (*r).g_feat[c] * (T_i * feat[c] - (*r).suffix[c] / one_minus);
-    (*r).suffix[c] += feat[c] * w;
-  }
-  let gf = (*r).g_feat;
-  g[2] = vec4<f32>(gf[0] * w, gf[1] * w, gf[2] * w, 0.0);
-  g[3] = vec4<f32>(gf[4] * w, gf[5] * w, gf[6] * w, 0.0);
-  g[0].w = gf[3] * w;
-  if (raw_alpha <= ALPHA_MAX) {
-    let v_sigma = -xy_op_z.z * G * v_alpha;
-    let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
-    g[0] = vec4<f32>(v_mean, G * v_alpha, g[0].w);
-    g[1] = vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
-    g[2].w = abs(v_mean.x);
-    g[3].w = abs(v_mean.y);
-  }
-  (*r).T = T_i;
-  return g;
-}
-
-@compute @workgroup_size(128)
-fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32
-#if SUBGROUPS
-                 , @builtin(subgroup_invocation_id) sg_lane: u32
+var<workgroup> s_stop: u32;
+#if !SUBGROUPS
+var<workgroup> s_part: array<vec4<f32>, 1024>; // [BATCH][LANES][4] lane sums
+var<workgroup> s_ids: array<u32, BATCH>;
 #endif
-                 ) {
+
+@compute @workgroup_size(8)
+fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lane: u32) {
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
@@ -150,92 +56,142 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let tile = wg - view * tiles;
   let ty = tile / frame.tiles_x;
   let tx = tile - ty * frame.tiles_x;
-  let px = tx * TILE + lid % TILE;
-  let py = ty * TILE + lid / TILE;
+  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
 
-  if (lid == 0u) { s_range = ranges[wg]; }
+  if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
 
-  var rep0 = load_replay(view, px, py, range.x);
-  var rep1 = load_replay(view, px, py + 8u, range.x);
-  atomicMax(&s_max_end, max(rep0.end_index, rep1.end_index));
+  // Per-span replay state of this lane's pixels.
+  var T: array<f32, SPANS>;
+  var T_final: array<f32, SPANS>;
+  var end: array<u32, SPANS>;
+  var g_alpha_bg: array<f32, SPANS>;
+  var g_feat: array<array<f32, CH>, SPANS>;
+  var suffix: array<array<f32, CH>, SPANS>;
+  let npix = frame.num_views * frame.width * frame.height;
+  let bg = frame.background.xyz;
+  var lane_end = range.x;
+  for (var p = 0u; p < SPANS; p++) {
+    let px = tx * TILE + (p % 2u) * LANES + lane;
+    let py = ty * TILE + p / 2u;
+    end[p] = range.x;
+    if (px >= frame.width || py >= frame.height) { continue; }
+    let pix = (view * frame.height + py) * frame.width + px;
+    let st = pixel_state[pix];
+    T_final[p] = bitcast<f32>(st.x);
+    T[p] = T_final[p];
+    end[p] = st.y;
+    lane_end = max(lane_end, st.y);
+    for (var c = 0u; c < 3u; c++) { g_feat[p][c] = cotangents[pix * 3u + c]; }
+#if DEPTH_NORMAL
+    g_feat[p][3] = cotangents[npix * 4u + pix];
+    for (var c = 0u; c < 3u; c++) { g_feat[p][4u + c] = cotangents[npix * 5u + pix * 3u + c]; }
+#endif
+    g_alpha_bg[p] = cotangents[npix * 3u + pix] - dot(bg, vec3<f32>(g_feat[p][0], g_feat[p][1], g_feat[p][2]));
+  }
+  atomicMax(&s_max_end, lane_end);
   workgroupBarrier();
-  if (lid == 0u) { s_max_end_plain = atomicLoad(&s_max_end); }
-  let stop = max(workgroupUniformLoad(&s_max_end_plain), range.x);
+  if (lane == 0u) { s_stop = atomicLoad(&s_max_end); }
+  let stop = max(workgroupUniformLoad(&s_stop), range.x);
 
   var batch_end = stop;
   while (batch_end > range.x) {
     let batch_start = select(range.x, batch_end - BATCH, batch_end - range.x > BATCH);
-    let count = batch_end - batch_start;
-    workgroupBarrier();
-    if (lid < count) {
-      let id = isect_ids[batch_start + lid];
+    for (var k = batch_end; k > batch_start; ) {
+      k--;
+      let id = isect_ids[k];
       let base = id * PROJ_STRIDE;
-      s_ids[lid] = id;
-      s_xy_op_z[lid] = bitcast<vec4<f32>>(projected[base]);
-      // w: the sigma beyond which alpha < 1/255, so most far pixels skip the exp.
-      let conic_comp = bitcast<vec4<f32>>(projected[base + 1u]);
-      let op = bitcast<f32>(projected[base].z);
-      s_conic[lid] = vec4<f32>(conic_comp.xyz, log(255.0 * op) + SKIP_MARGIN);
-      s_rgb[lid] = bitcast<vec4<f32>>(projected[base + 2u]);
-      s_normal[lid] = bitcast<vec4<f32>>(projected[base + 3u]);
-    }
-    workgroupBarrier();
-    // Two splats per round, back to front: batch slots jj - 1 and jj - 2.
-    for (var jj = count; jj > 0u; jj = select(0u, jj - 2u, jj >= 2u)) {
-      var sums: array<array<vec4<f32>, 4>, 2>;
-      for (var s = 0u; s < 2u; s++) {
-        if (s < jj) {
-          let j = jj - 1u - s;
-          let k = batch_start + j;
-          let a = splat_pixel_grads(&rep0, j, k);
-          let b = splat_pixel_grads(&rep1, j, k);
-          for (var q = 0u; q < 4u; q++) { sums[s][q] = a[q] + b[q]; }
+      let xy_op_z = bitcast<vec4<f32>>(projected[base]);
+      let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
+      let rgb = bitcast<vec4<f32>>(projected[base + 2u]).xyz;
+#if DEPTH_NORMAL
+      let nrm = bitcast<vec4<f32>>(projected[base + 3u]).xyz;
+      let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z, xy_op_z.w, nrm.x, nrm.y, nrm.z);
+#else
+      let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z);
+#endif
+      let mean = xy_op_z.xy;
+      let opacity = xy_op_z.z;
+      // Per-pixel skip level (as rasterize_fwd) and the looser one for whole spans.
+      let skip = log(255.0 * opacity) + SKIP_MARGIN;
+      let thr = cull_threshold(opacity);
+      // Rows of the tile the ellipse can reach.
+      let ext = ellipse_extent(conic, thr);
+      let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
+      let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
+      var g0 = vec4<f32>(0.0); // d mean2d.xy, d opacity, d z
+      var g1 = vec4<f32>(0.0); // d conic, 0
+      var g2 = vec4<f32>(0.0); // d rgb, |d mean2d.x|
+      var g3 = vec4<f32>(0.0); // d normal, |d mean2d.y|
+      for (var row = row0; row < row1; row++) {
+        let yc = origin.y + f32(row) + 0.5;
+        for (var h = 0u; h < 2u; h++) {
+          let x0 = origin.x + f32(h * LANES) + 0.5;
+          if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > thr) { continue; }
+          let p = row * 2u + h;
+          if (k >= end[p]) { continue; }
+          let d = mean - vec2<f32>(x0 + f32(lane), yc);
+          let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+          if (sigma > skip) { continue; }
+          let G = exp(-sigma);
+          let raw_alpha = opacity * G;
+          let alpha = min(ALPHA_MAX, raw_alpha);
+          if (sigma < 0.0 || alpha < ALPHA_MIN) { continue; }
+          let one_minus = 1.0 - alpha;
+          let T_i = T[p] / one_minus;
+          let w = alpha * T_i;
+          var v_alpha = T_final[p] / one_minus * g_alpha_bg[p];
+          for (var c = 0u; c < CH; c++) {
+            v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] / one_minus);
+            suffix[p][c] += feat[c] * w;
+          }
+          g2 += vec4<f32>(g_feat[p][0] * w, g_feat[p][1] * w, g_feat[p][2] * w, 0.0);
+#if DEPTH_NORMAL
+          g0.w += g_feat[p][3] * w;
+          g3 += vec4<f32>(g_feat[p][4] * w, g_feat[p][5] * w, g_feat[p][6] * w, 0.0);
+#endif
+          if (raw_alpha <= ALPHA_MAX) {
+            let v_sigma = -opacity * G * v_alpha;
+            let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
+            g0 += vec4<f32>(v_mean, G * v_alpha, 0.0);
+            g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
+            g2.w += abs(v_mean.x);
+            g3.w += abs(v_mean.y);
+          }
+          T[p] = T_i;
         }
       }
 #if SUBGROUPS
-      for (var s = 0u; s < 2u; s++) {
-        let g = sums[s];
-        if (subgroupAny(any(g[0] != vec4<f32>(0.0)) || any(g[1] != vec4<f32>(0.0)) || any(g[2] != vec4<f32>(0.0)) || any(g[3] != vec4<f32>(0.0)))) {
-          let r0 = subgroupAdd(g[0]);
-          let r1 = subgroupAdd(g[1]);
-          let r2 = subgroupAdd(g[2]);
-          let r3 = subgroupAdd(g[3]);
-          if (sg_lane == 0u && s < jj) {
-            let slot = (jj - 1u - s) * GRAD_STRIDE;
-            add_local4(slot, r0);
-            add_local4(slot + 4u, r1);
-            add_local4(slot + 8u, r2);
-            add_local4(slot + 12u, r3);
-          }
-        }
-      }
+      // Lane l adds components 2l and 2l + 1 of the workgroup's sum.
+      let sums = array<vec4<f32>, 4>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2), subgroupAdd(g3));
+      let v = sums[lane / 2u];
+      let odd = (lane & 1u) == 1u;
+      let slot = id * GRAD_STRIDE + lane * 2u;
+      atomic_add_f32(&grad2d[slot], select(v.x, v.z, odd));
+      atomic_add_f32(&grad2d[slot + 1u], select(v.y, v.w, odd));
 #else
-      // Without subgroups: every invocation stores its sums, then eight invocations (two
-      // splats x four vec4) add up the 128 entries. Plain stores and two barriers per two
-      // splats cost far less than per-pixel compare-and-swap loops (10x on lavapipe).
-      for (var s = 0u; s < 2u; s++) {
-        for (var q = 0u; q < 4u; q++) { s_red[(s * THREADS + lid) * 4u + q] = sums[s][q]; }
-      }
-      workgroupBarrier();
-      if (lid < 8u) {
-        let s = lid / 4u;
-        let q = lid % 4u;
-        var total = vec4<f32>(0.0);
-        for (var t = 0u; t < THREADS; t++) { total += s_red[(s * THREADS + t) * 4u + q]; }
-        if (s < jj) { add_local4((jj - 1u - s) * GRAD_STRIDE + q * 4u, total); }
-      }
-      workgroupBarrier();
+      let j = k - batch_start;
+      if (lane == 0u) { s_ids[j] = id; }
+      let sb = (j * LANES + lane) * 4u;
+      s_part[sb] = g0;
+      s_part[sb + 1u] = g1;
+      s_part[sb + 2u] = g2;
+      s_part[sb + 3u] = g3;
 #endif
     }
+#if !SUBGROUPS
+    // Sum the lanes' slots: lane l takes every eighth (splat, component).
     workgroupBarrier();
-    for (var e = lid; e < count * GRAD_STRIDE; e += THREADS) {
-      let value = bitcast<f32>(atomicLoad(&s_acc[e]));
-      if (value != 0.0) {
-        atomic_add_f32(&grad2d[s_ids[e / GRAD_STRIDE] * GRAD_STRIDE + e % GRAD_STRIDE], value);
-        atomicStore(&s_acc[e], 0u);
-      }
+    let count = batch_end - batch_start;
+    for (var e = lane; e < count * GRAD_STRIDE; e += LANES) {
+      let j = e / GRAD_STRIDE;
+      let q = e % GRAD_STRIDE;
+      var total = 0.0;
+      for (var l = 0u; l < LANES; l++) { total += s_part[(j * LANES + l) * 4u + q / 4u][q % 4u]; }
+      atomic_add_f32(&grad2d[s_ids[j] * GRAD_STRIDE + q], total);
     }
+    workgroupBarrier();
+#endif
     batch_end = batch_start;
   }
 }

@@ -19,14 +19,19 @@ export interface ScanKernelOptions {
   subgroups?: boolean;
 }
 
-const layoutChecks = new WeakMap<Gpu, Promise<boolean>>();
+const layoutChecks = new WeakMap<Gpu, Promise<number>>();
 
 /**
  * Whether the subgroup scans in shaders/sort/ may run on this device: the device has
  * subgroups, and a 256-invocation workgroup is cut into equal power-of-two subgroups of
  * consecutive local indices (at least 4 wide), which WGSL does not promise. Checked once.
  */
-export function subgroupScansUsable(gpu: Gpu): Promise<boolean> {
+export async function subgroupScansUsable(gpu: Gpu): Promise<boolean> {
+  return (await subgroupLayoutSize(gpu)) > 0;
+}
+
+/** The subgroup size when subgroups are laid out as subgroupScansUsable asks, else 0. */
+export function subgroupLayoutSize(gpu: Gpu): Promise<number> {
   let p = layoutChecks.get(gpu);
   if (!p) {
     p = probeSubgroupLayout(gpu);
@@ -35,16 +40,16 @@ export function subgroupScansUsable(gpu: Gpu): Promise<boolean> {
   return p;
 }
 
-async function probeSubgroupLayout(gpu: Gpu): Promise<boolean> {
-  if (!gpu.hasSubgroups) return false;
+async function probeSubgroupLayout(gpu: Gpu): Promise<number> {
+  if (!gpu.hasSubgroups) return 0;
   const pipeline = await gpu.kernel({ file: LAYOUT_PROBE, entry: 'subgroup_layout' });
   const out = gpu.buffer('subgroup layout probe', 256 * 4);
   try {
     await gpu.run('subgroup layout probe', (enc) => gpu.dispatch(enc, pipeline, [out], 1));
     const words = await gpu.readU32(out, 256);
     const size = words[0] >>> 16;
-    if (size < 4 || size > 256 || (size & (size - 1)) !== 0) return false;
-    return words.every((w, lid) => w >>> 16 === size && (w & 0xffff) === lid % size);
+    if (size < 4 || size > 256 || (size & (size - 1)) !== 0) return 0;
+    return words.every((w, lid) => w >>> 16 === size && (w & 0xffff) === lid % size) ? size : 0;
   } finally {
     out.destroy();
   }

@@ -6,7 +6,7 @@
  */
 import type { Gpu } from '../../gpu/gpu.ts';
 import type { PassProfiler } from '../../gpu/profiler.ts';
-import { PrefixSum } from '../../gpu/prefix-sum.ts';
+import { PrefixSum, subgroupLayoutSize } from '../../gpu/prefix-sum.ts';
 import { RadixSorter } from '../../gpu/radix-sort.ts';
 import { InputError } from '../../errors.ts';
 import type { Camera } from '../../math/camera.ts';
@@ -21,9 +21,9 @@ const GRAD2D_BYTES = 64;
 
 export interface SplatRendererOptions {
   /**
-   * Reduce gradients with subgroup operations in rasterize_bwd. Default: when the device has
-   * them and is not a CPU implementation; on lavapipe the workgroup-memory path measured
-   * 1.5x (with subgroupAny skipping) to 8x (without) faster.
+   * Reduce gradients with subgroupAdd in rasterize_bwd, whose 8-lane workgroup must then be
+   * one subgroup. Default: when the device's subgroups are at least 8 wide (probed);
+   * otherwise per-lane slots in workgroup memory.
    */
   subgroups?: boolean;
 }
@@ -35,7 +35,9 @@ interface Kernels {
   emit: GPUComputePipeline;
   ranges: GPUComputePipeline;
   rasterize: GPUComputePipeline;
+  /** rasterize_bwd with the depth and normal channels, and without (RGB and alpha only). */
   rasterizeBwd: GPUComputePipeline;
+  rasterizeBwdRgb: GPUComputePipeline;
   projectBwd: GPUComputePipeline;
   colorBwd: GPUComputePipeline;
   statsBwd: GPUComputePipeline;
@@ -61,24 +63,24 @@ export class SplatRenderer {
   }
 
   static async create(gpu: Gpu, options: SplatRendererOptions = {}): Promise<SplatRenderer> {
-    const cpuAdapter = gpu.summary.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${gpu.summary.description} ${gpu.summary.device}`);
-    const subgroups = (options.subgroups ?? !cpuAdapter) && gpu.hasSubgroups;
+    const subgroups = (options.subgroups ?? true) && gpu.hasSubgroups && (await subgroupLayoutSize(gpu)) >= 8;
     const kernel = (file: string, entry: string, defines: Record<string, boolean> = {}) => gpu.kernel({ file: `splat/${file}`, entry, defines });
-    const [project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, projectBwd, colorBwd, statsBwd, sorter, scan] = await Promise.all([
+    const [project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd, sorter, scan] = await Promise.all([
       kernel('project_fwd.wgsl', 'project_fwd'),
       kernel('bin.wgsl', 'bin_prepare_fwd'),
       kernel('bin_gather.wgsl', 'bin_gather_fwd'),
       kernel('bin_emit.wgsl', 'bin_emit_fwd'),
       kernel('tile_ranges.wgsl', 'tile_ranges_fwd'),
       kernel('rasterize_fwd.wgsl', 'rasterize_fwd'),
-      kernel('rasterize_bwd.wgsl', 'rasterize_bwd', { SUBGROUPS: subgroups }),
+      kernel('rasterize_bwd.wgsl', 'rasterize_bwd', { SUBGROUPS: subgroups, DEPTH_NORMAL: true }),
+      kernel('rasterize_bwd.wgsl', 'rasterize_bwd', { SUBGROUPS: subgroups, DEPTH_NORMAL: false }),
       kernel('project_bwd.wgsl', 'project_bwd'),
       kernel('color_bwd.wgsl', 'color_bwd'),
       kernel('stats_bwd.wgsl', 'stats_bwd'),
       RadixSorter.create(gpu),
       PrefixSum.create(gpu),
     ]);
-    const k = { project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, projectBwd, colorBwd, statsBwd };
+    const k = { project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd };
     return new SplatRenderer(gpu, k, sorter, scan, subgroups);
   }
 
@@ -203,7 +205,8 @@ export class SplatRenderer {
         if (src && src.size < bytes) throw new InputError(`splat backward: cotangent buffer '${src.label}' has ${src.size} bytes, the frame needs ${bytes}.`);
         if (src) enc.copyBufferToBuffer(src, 0, packed, offset, bytes);
       }
-      gpu.dispatch(enc, this.k.rasterizeBwd, [s.uniform, s.ranges, s.isectIds, s.projected, s.pixelState, packed, grad2d], s.shape.views * tiles, this.ts('rasterize_bwd'));
+      const rasterizeBwd = cotangents.depth || cotangents.normal ? this.k.rasterizeBwd : this.k.rasterizeBwdRgb;
+      gpu.dispatch(enc, rasterizeBwd, [s.uniform, s.ranges, s.isectIds, s.projected, s.pixelState, packed, grad2d], s.shape.views * tiles, this.ts('rasterize_bwd'));
       if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, cotangents.distortion, grad2d);
       const groups = Math.ceil(n / 64);
       gpu.dispatch(enc, this.k.projectBwd, [s.uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, grad2d, grads.means, grads.logScales, grads.quats], groups, this.ts('project_bwd'));
