@@ -7,18 +7,11 @@
 //   var<uniform> field: FieldParams; var<storage> hash_table: array<f32>; var<storage> mlp: array<f32>;
 // Per-invocation scratch lives in private arrays so that functions stay small.
 
+#include "nerf/field_params.wgsl"
+
 const MAX_ENC: u32 = 64u;
 const MAX_HIDDEN: u32 = 64u;
 const DENSITY_CLAMP: f32 = 15.0;
-
-struct FieldParams {
-  box_min: vec3<f32>, levels: u32,
-  box_max: vec3<f32>, features: u32,
-  table_size: u32, hidden: u32, sh_count: u32, enc_dim: u32,
-  off_b1: u32, off_ws: u32, off_bs: u32, off_wc: u32,
-  off_bc: u32, dense_mask: u32, colour_in: u32, mlp_count: u32,
-  res: array<vec4<u32>, 4>,
-}
 
 var<private> enc: array<f32, MAX_ENC>;
 var<private> pre: array<f32, MAX_HIDDEN>;
@@ -34,10 +27,6 @@ fn grid_index(l: u32, c: vec3<u32>) -> u32 {
     return c.x + c.y * s + c.z * s * s;
   }
   return (c.x ^ (c.y * 2654435761u) ^ (c.z * 805459861u)) & (field.table_size - 1u);
-}
-
-fn to_unit(p: vec3<f32>) -> vec3<f32> {
-  return clamp((p - field.box_min) / (field.box_max - field.box_min), vec3<f32>(0.0), vec3<f32>(1.0));
 }
 
 // Cell origin and fractional position of p in level l (the last cell takes u = 1).
@@ -120,9 +109,7 @@ fn colour_pre() -> vec3<f32> {
 fn sigmoid3(x: vec3<f32>) -> vec3<f32> { return vec3<f32>(1.0) / (vec3<f32>(1.0) + exp(-x)); }
 
 // Gradient of the density pre-activation w.r.t. world position, after hidden_forward:
-// back-propagate to the encoding (u = W1^T (w_sigma * relu')), then walk the hash corners
-// again with the weights' spatial derivatives. Walking twice keeps no per-feature vec3
-// scratch, which lavapipe would spill.
+// back-propagate to the encoding (enc_u = W1^T (w_sigma * relu')), then through the encoding.
 var<private> enc_u: array<f32, MAX_ENC>;
 fn density_pre_gradient(p: vec3<f32>) -> vec3<f32> {
   let E = field.enc_dim;
@@ -131,6 +118,14 @@ fn density_pre_gradient(p: vec3<f32>) -> vec3<f32> {
     let v = select(0.0, mlp[field.off_ws + j], pre[j] > 0.0);
     for (var k = 0u; k < E; k++) { enc_u[k] += v * mlp[j * E + k]; }
   }
+  return encoding_position_vjp(p);
+}
+
+// sum_k enc_u[k] * d enc[k] / d p: walks the hash corners again with the trilinear weights'
+// spatial derivatives. Walking twice keeps no per-feature vec3 scratch, which lavapipe would
+// spill. Where p lies outside the box the encoding is clamped; callers that need the exact
+// derivative there mask it with inside_box.
+fn encoding_position_vjp(p: vec3<f32>) -> vec3<f32> {
   let u = to_unit(p);
   let inv_ext = vec3<f32>(1.0) / (field.box_max - field.box_min);
   var g = vec3<f32>(0.0);

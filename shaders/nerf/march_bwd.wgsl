@@ -3,11 +3,13 @@
 // suffix trick (what lies behind sample i = final - accumulated up to i), so nothing per
 // sample is kept from the forward pass. Writes one record per evaluated sample with the
 // gradients w.r.t. the density and colour pre-activations; mlp_bwd turns the records into
-// parameter gradients. Record: pos xyz, d_sigma_pre, dir xyz, d_colour_pre rgb (10 floats).
+// parameter gradients. Record: pos xyz (canonical in 4D), d_sigma_pre, dir xyz,
+// d_colour_pre rgb, sample slot in the chunk (u32 bits; 4D only) (11 floats).
 // The normal output's cotangent is not used: see src/render/nerf/renderer.ts.
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
+#include "nerf/occupied.wgsl"
 
 @group(0) @binding(0) var<uniform> field: FieldParams;
 @group(0) @binding(1) var<uniform> rp: RenderParams;
@@ -18,9 +20,13 @@
 @group(0) @binding(6) var<storage, read> state: array<f32>;
 @group(0) @binding(7) var<storage, read_write> records: array<f32>;
 @group(0) @binding(8) var<storage, read_write> counter: array<atomic<u32>>;
+#if WARP
+#include "nerf/warp.wgsl"
+@group(0) @binding(9) var<storage, read> offsets: array<f32>;
+#endif
 
 const MIN_TRANSMITTANCE: f32 = 1e-4;
-const RECORD: u32 = 10u;
+const RECORD: u32 = 11u;
 
 @compute @workgroup_size(64)
 fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -43,7 +49,11 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   for (var i = 0u; i < rp.max_steps; i++) {
     let t = sample_t(ray, i);
     if (t >= ray.t1) { break; }
-    let p = ray.o + t * ray.d;
+    let slot = local * rp.max_steps + i;
+    var p = ray.o + t * ray.d;
+#if WARP
+    p = warp(p, slot);
+#endif
     if (!occupied(p)) { continue; }
     encode(p);
     hidden_forward();
@@ -67,6 +77,7 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
         records[o + 3u] = d_sigma_pre;
         records[o + 4u] = ray.d.x; records[o + 5u] = ray.d.y; records[o + 6u] = ray.d.z;
         records[o + 7u] = d_col_pre.x; records[o + 8u] = d_col_pre.y; records[o + 9u] = d_col_pre.z;
+        records[o + 10u] = bitcast<f32>(slot);
       }
     }
     T = T_next;

@@ -1,9 +1,13 @@
 // Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
 // cells only, early stop when transmittance drops below 1e-4, background behind.
 // Without the NORMALS define the normal output is written as zeros (cheaper when unused).
+// With WARP (4D) each sample is moved to the canonical field by the deformation offsets of
+// its slot (nerf/warp.wgsl) before the occupancy lookup and the field evaluation; the rays of
+// one dispatch are then a chunk [ray_offset, ray_offset + ray_count) of one view.
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
+#include "nerf/occupied.wgsl"
 
 @group(0) @binding(0) var<uniform> field: FieldParams;
 @group(0) @binding(1) var<uniform> rp: RenderParams;
@@ -15,14 +19,19 @@
 @group(0) @binding(7) var<storage, read_write> out_alpha: array<f32>;
 @group(0) @binding(8) var<storage, read_write> out_depth: array<f32>;
 @group(0) @binding(9) var<storage, read_write> out_normal: array<f32>;
+#if WARP
+#include "nerf/warp.wgsl"
+@group(0) @binding(10) var<storage, read> offsets: array<f32>;
+#endif
 
 const MIN_TRANSMITTANCE: f32 = 1e-4;
 
 @compute @workgroup_size(64)
 fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
-  let id = linear_invocation(wid, nwg, lid, 64u);
-  if (id >= rp.ray_count) { return; }
+  let local = linear_invocation(wid, nwg, lid, 64u);
+  if (local >= rp.ray_count) { return; }
+  let id = rp.ray_offset + local;
   let ray = camera_ray(id);
   var T = 1.0;
   var C = vec3<f32>(0.0);
@@ -32,7 +41,10 @@ fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   for (var i = 0u; i < rp.max_steps; i++) {
     let t = sample_t(ray, i);
     if (t >= ray.t1) { break; }
-    let p = ray.o + t * ray.d;
+    var p = ray.o + t * ray.d;
+#if WARP
+    p = warp(p, local * rp.max_steps + i);
+#endif
     if (!occupied(p)) { continue; }
     encode(p);
     hidden_forward();

@@ -4,6 +4,9 @@
 // The MLP weight gradients are sums over samples of outer products: the workgroup stages
 // its samples' activations and deltas in workgroup memory, then each invocation sums the
 // weights of one hidden unit (or SH input) over the 32 samples and adds each once.
+// With WARP (4D) the record's position is the canonical x_c = x + d(x, t), and the sample's
+// gradient w.r.t. x_c (through the encoding's spatial derivative) is added to the position
+// channels of its slot's offset cotangent, which the HexPlane backward takes from there.
 #include "lib/dispatch.wgsl"
 #include "lib/atomic_float.wgsl"
 #include "nerf/field.wgsl"
@@ -15,9 +18,13 @@
 @group(0) @binding(4) var<storage, read> counter: array<u32>;
 @group(0) @binding(5) var<storage, read_write> grad_hash: array<atomic<u32>>;
 @group(0) @binding(6) var<storage, read_write> grad_mlp: array<atomic<u32>>;
+#if WARP
+@group(0) @binding(7) var<storage, read_write> d_offsets: array<atomic<u32>>;
+const OFFSET_STRIDE: u32 = 14u;
+#endif
 
 const WG: u32 = 32u;
-const RECORD: u32 = 10u;
+const RECORD: u32 = 11u;
 const COLOUR_IN_MAX: u32 = 73u; // MAX_HIDDEN + 9 SH values
 
 var<workgroup> s_x: array<f32, 2048>;      // [WG][MAX_ENC] encodings
@@ -78,6 +85,12 @@ fn mlp_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
     s_d[lid * 4u + 2u] = d_col.y;
     s_d[lid * 4u + 3u] = d_col.z;
     scatter_encoding_grad(p);
+#if WARP
+    // Zero along axes where x_c left the box: the encoding is clamped there.
+    let g_xc = encoding_position_vjp(p) * inside_box(p);
+    let slot = bitcast<u32>(records[o + 10u]) * OFFSET_STRIDE;
+    for (var a = 0u; a < 3u; a++) { atomic_add_f32(&d_offsets[slot + a], g_xc[a]); }
+#endif
   } else {
     for (var k = 0u; k < E; k++) { s_x[xo + k] = 0.0; }
     for (var j = 0u; j < H; j++) { s_dz[zo + j] = 0.0; }

@@ -1,7 +1,8 @@
-// Camera rays through pixel centres, clipped to the scene box, and the occupancy lookup
-// that lets marching skip empty cells. The including file declares:
-//   var<uniform> rp: RenderParams; var<storage> cams: array<f32>; var<storage> occ: array<u32>;
+// Camera rays through pixel centres, clipped to the scene box. The including file declares:
+//   var<uniform> field: FieldParams; var<uniform> rp: RenderParams; var<storage> cams: array<f32>;
 // Cameras are 20 floats each: viewmat (row-major, world-to-camera, OpenCV) then fx, fy, cx, cy.
+
+#include "nerf/field_params.wgsl"
 
 struct RenderParams {
   width: u32, height: u32, views: u32, max_steps: u32,
@@ -35,13 +36,6 @@ fn camera_ray(ray_id: u32) -> Ray {
   let t0 = max(max(max(lo.x, lo.y), lo.z), rp.near);
   let t1 = min(min(min(hi.x, hi.y), hi.z), rp.far);
   return Ray(o, d, 1.0 / len, t0, t1);
-}
-
-fn occupied(p: vec3<f32>) -> bool {
-  if (rp.use_occ == 0u) { return true; }
-  let g = f32(rp.occ_res);
-  let c = vec3<u32>(clamp(floor(to_unit(p) * g), vec3<f32>(0.0), vec3<f32>(g - 1.0)));
-  return occ[c.x + rp.occ_res * (c.y + rp.occ_res * c.z)] != 0u;
 }
 
 fn sample_t(ray: Ray, i: u32) -> f32 { return ray.t0 + (f32(i) + 0.5) * rp.step; }

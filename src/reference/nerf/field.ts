@@ -136,11 +136,14 @@ export function densityNormal(layout: FieldLayout, mlp: Params, s: FieldSample):
   return n < 1e-20 ? [0, 0, 0] : [-g[0] / n, -g[1] / n, -g[2] / n];
 }
 
-/** Adds the gradients of one sample, given d/d(sigma pre-activation) and d/d(colour pre-activations). */
+/**
+ * Adds the gradients of one sample, given d/d(sigma pre-activation) and d/d(colour
+ * pre-activations); returns d/d(encoding) for callers that continue to the position.
+ */
 export function backpropSample(
   layout: FieldLayout, mlp: Params, p: ArrayLike<number>, s: FieldSample,
   dSigmaPre: number, dColourPre: ArrayLike<number>, gradHash: Float64Array, gradMlp: Float64Array,
-): void {
+): Float64Array {
   const E = layout.encodingDim;
   const H = layout.hidden;
   const CI = layout.colourInputs;
@@ -169,4 +172,15 @@ export function backpropSample(
       for (let f = 0; f < F; f++) gradHash[base + f] += w * dx[l * F + f];
     });
   }
+  return dx;
+}
+
+/** d/d(position) of the sample given d/d(encoding); zero along axes where p is outside the box (the encoding clamps). */
+export function positionGradient(layout: FieldLayout, p: ArrayLike<number>, s: FieldSample, dEnc: ArrayLike<number>): Vec3 {
+  const g: Vec3 = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    if (p[a] < layout.boxMin[a] || p[a] > layout.boxMax[a]) continue;
+    for (let k = 0; k < layout.encodingDim; k++) g[a] += dEnc[k] * s.encGrad[k * 3 + a];
+  }
+  return g;
 }

@@ -2,12 +2,15 @@
  * Plain-TypeScript reference of the NeRF ray marcher (march_fwd / march_bwd / mlp_bwd) and
  * of the occupancy update, in f64: same rays, samples, occupancy skipping, early stop and
  * suffix-trick backward as the kernels. Gradients of the normal output are not computed
- * (as in the kernels).
+ * (as in the kernels). With a deformation field (4D) each sample x of a camera at time t is
+ * evaluated at x + d(x, t), and the backward also gives the deformation field's gradients.
  */
 import type { Camera } from '../../math/camera.ts';
 import type { FieldLayout } from '../../scene/nerf/layout.ts';
 import type { MarchSettings } from '../../render/nerf/renderer.ts';
-import { backpropSample, densityNormal, evalField, toUnit, truncExp, type Params } from './field.ts';
+import { backpropSample, densityNormal, evalField, positionGradient, toUnit, truncExp, type Params } from './field.ts';
+import type { HexPlaneConfig } from '../../scene/deform/hexplane-layout.ts';
+import { hexPlaneBackwardRef, hexPlaneSplatRef } from '../deform/hexplane.ts';
 
 export const MIN_TRANSMITTANCE = 1e-4;
 
@@ -17,6 +20,8 @@ export interface ReferenceField {
   mlp: Params;
   /** Occupancy flags (G^3) used when settings.useOccupancy. */
   occupancy?: { resolution: number; flags: ArrayLike<number> };
+  /** 4D: a HexPlane field whose position offsets warp each sample to the canonical field. */
+  deformation?: { config: HexPlaneConfig; planes: Params; mlp: Params };
 }
 
 export interface ReferenceImages {
@@ -60,18 +65,28 @@ function occupiedAt(field: ReferenceField, s: MarchSettings, p: number[]): boole
   return field.occupancy.flags[c[0] + g * (c[1] + g * c[2])] !== 0;
 }
 
-/** Calls `visit` for every evaluated sample of one ray in marching order; returns the final transmittance. */
-function march(field: ReferenceField, s: MarchSettings, ray: RaySetup,
-  visit: (p: number[], t: number, sample: ReturnType<typeof evalField>, T: number, e: number) => void): number {
+/**
+ * Calls `visit` for every evaluated sample of one ray in marching order with the world
+ * position x and the position the field is evaluated at (x_c = x + d(x, time) in 4D, else
+ * x); returns the final transmittance.
+ */
+function march(field: ReferenceField, s: MarchSettings, ray: RaySetup, time: number,
+  visit: (x: number[], xc: number[], t: number, sample: ReturnType<typeof evalField>, T: number, e: number) => void): number {
   let T = 1;
+  const def = field.deformation;
   for (let i = 0; i < s.maxSteps; i++) {
     const t = ray.t0 + (i + 0.5) * s.step;
     if (t >= ray.t1) break;
-    const p = [0, 1, 2].map((a) => ray.o[a] + t * ray.d[a]);
+    const x = [0, 1, 2].map((a) => ray.o[a] + t * ray.d[a]);
+    let p = x;
+    if (def) {
+      const off = hexPlaneSplatRef(def.config, def.planes, def.mlp, x, time).offsets;
+      p = x.map((v, a) => v + off[a]);
+    }
     if (!occupiedAt(field, s, p)) continue;
     const sample = evalField(field.layout, field.hash, field.mlp, p, ray.d);
     const e = Math.exp(-sample.sigma * s.step);
-    visit(p, t, sample, T, e);
+    visit(x, p, t, sample, T, e);
     T *= e;
     if (T < MIN_TRANSMITTANCE) break;
   }
@@ -91,7 +106,7 @@ export function renderReference(field: ReferenceField, cameras: Camera[], s: Mar
     const C = [0, 0, 0];
     const N = [0, 0, 0];
     let D = 0;
-    const T = march(field, s, ray, (_p, t, sample, T, e) => {
+    const T = march(field, s, ray, cam.time ?? 0, (_x, _p, t, sample, T, e) => {
       const w = T * (1 - e);
       const nrm = densityNormal(field.layout, field.mlp, sample);
       for (let c = 0; c < 3; c++) {
@@ -116,11 +131,21 @@ export interface ReferenceCotangents {
   depth?: ArrayLike<number>;
 }
 
-/** Gradients of sum(cotangent * output) w.r.t. the hash table and the MLP (rgb, alpha, depth). */
+export interface ReferenceGrads {
+  hash: Float64Array;
+  mlp: Float64Array;
+  /** 4D: the deformation field's plane and MLP gradients. */
+  deformPlanes?: Float64Array;
+  deformMlp?: Float64Array;
+}
+
+/** Gradients of sum(cotangent * output) w.r.t. the hash table and the MLP (rgb, alpha, depth), and the deformation field's in 4D. */
 export function renderBackwardReference(field: ReferenceField, cameras: Camera[], s: MarchSettings, cot: ReferenceCotangents,
-  images: ReferenceImages = renderReference(field, cameras, s)): { hash: Float64Array; mlp: Float64Array } {
+  images: ReferenceImages = renderReference(field, cameras, s)): ReferenceGrads {
   const gradHash = new Float64Array(field.layout.hashCount);
   const gradMlp = new Float64Array(field.layout.mlpCount);
+  // 4D: per camera, the world positions of the evaluated samples and d(objective)/d(offset).
+  const warped = cameras.map(() => ({ points: [] as number[], dOffsets: [] as number[] }));
   forEachPixel(cameras, (cam, px, py, id) => {
     const ray = cameraRay(field.layout, cam, px, py, s);
     const C = [0, 1, 2].map((c) => images.rgb[id * 3 + c]);
@@ -131,7 +156,8 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
     const gA = cot.alpha?.[id] ?? 0;
     const Cacc = [0, 0, 0];
     let Dacc = 0;
-    march(field, s, ray, (p, t, sample, T, e) => {
+    const view = cameras.indexOf(cam);
+    march(field, s, ray, cam.time ?? 0, (x, p, t, sample, T, e) => {
       const w = T * (1 - e);
       const z = t * ray.zPerT;
       const Tn = T * e;
@@ -144,10 +170,28 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
       dSigma += gD * (Tn * z - (D - Dacc));
       dSigma *= s.step;
       const dColPre = [0, 1, 2].map((c) => w * gC[c] * sample.colour[c] * (1 - sample.colour[c]));
-      backpropSample(field.layout, field.mlp, p, sample, dSigma * truncExp(sample.sigmaPre), dColPre, gradHash, gradMlp);
+      const dEnc = backpropSample(field.layout, field.mlp, p, sample, dSigma * truncExp(sample.sigmaPre), dColPre, gradHash, gradMlp);
+      if (field.deformation) {
+        // x_c = x + offset, so d/d(offset) = d/d(x_c).
+        const d = new Array(14).fill(0);
+        positionGradient(field.layout, p, sample, dEnc).forEach((v, a) => (d[a] = v));
+        warped[view].points.push(...x);
+        warped[view].dOffsets.push(...d);
+      }
     });
   });
-  return { hash: gradHash, mlp: gradMlp };
+  const out: ReferenceGrads = { hash: gradHash, mlp: gradMlp };
+  const def = field.deformation;
+  if (def) {
+    out.deformPlanes = new Float64Array(def.planes.length);
+    out.deformMlp = new Float64Array(def.mlp.length);
+    cameras.forEach((cam, v) => {
+      const g = hexPlaneBackwardRef(def.config, def.planes, def.mlp, warped[v].points, cam.time ?? 0, warped[v].dOffsets);
+      g.planes.forEach((x, i) => (out.deformPlanes![i] += x));
+      g.mlp.forEach((x, i) => (out.deformMlp![i] += x));
+    });
+  }
+  return out;
 }
 
 /** Scalar objective sum(cot * outputs) for finite differences. */

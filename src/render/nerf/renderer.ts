@@ -12,6 +12,18 @@
  * the density and colour pre-activations), which mlp_bwd reduces into the hash-table and MLP
  * gradients. The rgb, alpha and depth cotangents are differentiated exactly.
  *
+ * 4D (options.deformation): every sample x of a view at time t is moved to the canonical
+ * field, x_c = x + d(x, t), with d the position head of a HexPlane field (backward warp, as
+ * D-NeRF). The split is: sample_points writes the world positions of every sample slot of a
+ * chunk of one view's rays, the HexPlane kernels evaluate d on them (reused unchanged, one
+ * time per dispatch), then the march reads x_c per slot. This is simpler than fusing the
+ * HexPlane into the march (its kernels, weight reductions and reference are reused as they
+ * are) at the cost of evaluating d at slots past early termination. The backward runs the
+ * same split per chunk: mlp_bwd adds each record's d(objective)/d x_c into the slot's offset
+ * cotangent, and the HexPlane backward turns those into plane and MLP gradients. The
+ * occupancy grid stays in canonical space and is looked up at x_c, so a sample is skipped
+ * only where the canonical field, which gives its density at time t, is empty.
+ *
  * The normal cotangent is NOT differentiated: the normal depends on the density's spatial
  * gradient, and its derivative needs second derivatives through the hash grid and the MLP.
  * A normal cotangent therefore contributes zero to the parameter gradients.
@@ -24,6 +36,14 @@ import type { RenderCotangents, RenderOptions } from '../types.ts';
 import type { RenderFrame } from '../../scene/representation.ts';
 import type { FieldLayout } from '../../scene/nerf/layout.ts';
 import type { OccupancyGrid } from '../../scene/nerf/occupancy-grid.ts';
+import type { HexPlanePointScratch } from '../../scene/deform/hexplane-field.ts';
+
+/** What the renderer needs of a deformation field (HexPlaneField satisfies it). */
+export interface NerfDeformation {
+  pointScratch(capacity: number): HexPlanePointScratch;
+  evaluatePoints(encoder: GPUCommandEncoder, time: number, points: GPUBuffer, count: number, scratch: HexPlanePointScratch): GPUBuffer;
+  backwardPoints(encoder: GPUCommandEncoder, uniform: GPUBuffer, points: GPUBuffer, count: number, scratch: HexPlanePointScratch, dOffsets: GPUBuffer): void;
+}
 
 export interface NerfRenderOptions extends RenderOptions {
   /** Distance between samples along a ray (world units); default: box diagonal / 128. */
@@ -32,6 +52,8 @@ export interface NerfRenderOptions extends RenderOptions {
   useOccupancy?: boolean;
   /** Compute the normal output (default true); when false it is all zeros and the forward is cheaper. */
   normals?: boolean;
+  /** 4D: warp the samples of each camera at its time (camera.time, default 0) by this field. */
+  deformation?: NerfDeformation;
 }
 
 /** What the renderer needs of a field (RadianceField satisfies it). */
@@ -56,7 +78,10 @@ export interface MarchSettings {
   normals: boolean;
 }
 
-const RECORD_FLOATS = 10;
+const RECORD_FLOATS = 11;
+/** Sample slots per 4D chunk (the HexPlane scratch holds offsets, features and hidden values of each). */
+const SAMPLE_CAPACITY = 1 << 17;
+const OFFSET_STRIDE = 14;
 /** Sample records per backward chunk (40 MiB); chunks are sized so that they never overflow. */
 const RECORD_CAPACITY = 1 << 20;
 const MLP_BWD_WORKGROUP = 32;
@@ -121,6 +146,7 @@ export class NerfFrame implements RenderFrame {
     readonly depth: GPUBuffer,
     readonly normal: GPUBuffer,
     private readonly cams: GPUBuffer,
+    readonly deformation?: NerfDeformation,
   ) {}
 
   get views(): number {
@@ -134,6 +160,16 @@ export class NerfFrame implements RenderFrame {
   /** The packed camera buffer the kernels read. */
   get cameraBuffer(): GPUBuffer {
     return this.cams;
+  }
+
+  /** 4D chunks: ranges of rays of one view each, with the view's time. */
+  chunks(maxRays: number): { view: number; time: number; offset: number; count: number }[] {
+    const pixels = this.width * this.height;
+    const out: { view: number; time: number; offset: number; count: number }[] = [];
+    for (let v = 0; v < this.views; v++)
+      for (let r = 0; r < pixels; r += maxRays)
+        out.push({ view: v, time: this.cameras[v].time ?? 0, offset: v * pixels + r, count: Math.min(maxRays, pixels - r) });
+    return out;
   }
 
   destroy(): void {
@@ -174,13 +210,34 @@ export class NerfRenderer {
       field, cameras, s, width, height,
       g.buffer('nerf rgb', rays * 12), g.buffer('nerf alpha', rays * 4), g.buffer('nerf depth', rays * 4), g.buffer('nerf normal', rays * 12),
       g.upload('nerf cameras', packCameras(cameras)),
+      options.deformation,
     );
-    const k = await g.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd', defines: { NORMALS: s.normals } });
-    const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, 0, rays));
-    await g.run('nerf forward', (enc) =>
-      g.dispatch(enc, k, [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, frame.rgb, frame.alpha, frame.depth, frame.normal], Math.ceil(rays / 64)),
-    );
-    rp.destroy();
+    const def = options.deformation;
+    const k = await g.kernel({ file: 'nerf/march_fwd.wgsl', entry: 'march_fwd', defines: { NORMALS: s.normals, WARP: Boolean(def) } });
+    const common = [field.uniform, undefined, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, frame.rgb, frame.alpha, frame.depth, frame.normal];
+    if (!def) {
+      const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, 0, rays));
+      await g.run('nerf forward', (enc) => g.dispatch(enc, k, common.map((b) => b ?? rp), Math.ceil(rays / 64)));
+      rp.destroy();
+      return frame;
+    }
+    // 4D: per chunk of one view, world sample positions -> deformation offsets -> warped march.
+    const kPoints = await g.kernel({ file: 'nerf/sample_points.wgsl', entry: 'sample_points' });
+    const maxRays = Math.max(1, Math.floor(SAMPLE_CAPACITY / s.maxSteps));
+    const points = g.buffer('nerf sample points', maxRays * s.maxSteps * 12);
+    const scratch = def.pointScratch(maxRays * s.maxSteps);
+    const uniforms: GPUBuffer[] = [];
+    await g.run('nerf forward 4d', (enc) => {
+      for (const c of frame.chunks(maxRays)) {
+        const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, c.offset, c.count));
+        g.dispatch(enc, kPoints, [field.uniform, rp, frame.cameraBuffer, points], Math.ceil(c.count / 64));
+        const hp = def.evaluatePoints(enc, c.time, points, c.count * s.maxSteps, scratch);
+        g.dispatch(enc, k, [...common.map((b) => b ?? rp), scratch.offsets], Math.ceil(c.count / 64));
+        uniforms.push(rp, hp);
+      }
+    });
+    for (const b of [...uniforms, points]) b.destroy();
+    scratch.destroy();
     return frame;
   }
 
@@ -201,30 +258,52 @@ export class NerfRenderer {
     this.args ??= g.buffer('nerf mlp_bwd args', 12, BufferUsage.STORAGE | BufferUsage.INDIRECT | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
     const zeros = g.buffer('nerf zero cotangent', rays * 12);
     const state = g.buffer('nerf ray state', rays * 48);
-    const [kState, kMarch, kArgs, kMlp] = await Promise.all([
+    const def = frame.deformation;
+    const warp = { WARP: Boolean(def) };
+    const [kState, kMarch, kArgs, kMlp, kPoints] = await Promise.all([
       g.kernel({ file: 'nerf/ray_state.wgsl', entry: 'ray_state' }),
-      g.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd' }),
+      g.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd', defines: warp }),
       g.kernel({ file: 'nerf/indirect_args.wgsl', entry: 'indirect_args' }),
-      g.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd' }),
+      g.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd', defines: warp }),
+      g.kernel({ file: 'nerf/sample_points.wgsl', entry: 'sample_points' }),
     ]);
-    const chunk = Math.max(1, Math.floor(RECORD_CAPACITY / s.maxSteps));
+    // Static: chunks of rays sized so that their records fit. 4D: chunks of one view (one time)
+    // sized so that their sample slots fit the HexPlane scratch.
+    const maxRays = Math.max(1, Math.floor((def ? SAMPLE_CAPACITY : RECORD_CAPACITY) / s.maxSteps));
+    const chunks = def ? frame.chunks(maxRays) : Array.from({ length: Math.ceil(rays / maxRays) }, (_, i) => ({ time: 0, offset: i * maxRays, count: Math.min(maxRays, rays - i * maxRays) }));
+    const slots = maxRays * s.maxSteps;
+    const points = def ? g.buffer('nerf sample points', slots * 12) : undefined;
+    const dOffsets = def ? g.buffer('nerf offset cotangent', slots * OFFSET_STRIDE * 4) : undefined;
+    const scratch = def?.pointScratch(slots);
     const uniforms: GPUBuffer[] = [];
     const count = g.uniform('nerf ray count', new Uint32Array([rays]));
     const argsIn = g.uniform('nerf args params', new Uint32Array([MLP_BWD_WORKGROUP, RECORD_CAPACITY]));
     uniforms.push(count, argsIn);
     await g.run('nerf backward', (enc) => {
       g.dispatch(enc, kState, [count, frame.rgb, frame.alpha, frame.depth, cot.rgb ?? zeros, cot.alpha ?? zeros, cot.depth ?? zeros, state], Math.ceil(rays / 64));
-      for (let offset = 0; offset < rays; offset += chunk) {
-        const n = Math.min(chunk, rays - offset);
-        const rp = g.uniform('nerf render params', renderParamBytes(s, frame.width, frame.height, frame.views, field.occupancy.resolution, offset, n));
+      for (const c of chunks) {
+        const rp = g.uniform('nerf render params', renderParamBytes(s, frame.width, frame.height, frame.views, field.occupancy.resolution, c.offset, c.count));
         uniforms.push(rp);
         g.clear(enc, this.counter!);
-        g.dispatch(enc, kMarch, [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, state, this.records!, this.counter!], Math.ceil(n / 64));
+        const march = [field.uniform, rp, field.hash, field.mlp, frame.cameraBuffer, field.occupancy.flags, state, this.records!, this.counter!];
+        const mlp = [field.uniform, field.hash, field.mlp, this.records!, this.counter!, field.hashGrad, field.mlpGrad];
+        let hp: GPUBuffer | undefined;
+        if (def) {
+          g.dispatch(enc, kPoints, [field.uniform, rp, frame.cameraBuffer, points!], Math.ceil(c.count / 64));
+          hp = def.evaluatePoints(enc, c.time, points!, c.count * s.maxSteps, scratch!);
+          uniforms.push(hp);
+          g.clear(enc, dOffsets!);
+          march.push(scratch!.offsets);
+          mlp.push(dOffsets!);
+        }
+        g.dispatch(enc, kMarch, march, Math.ceil(c.count / 64));
         g.dispatch(enc, kArgs, [argsIn, this.counter!, this.args!], 1);
-        g.dispatchIndirect(enc, kMlp, [field.uniform, field.hash, field.mlp, this.records!, this.counter!, field.hashGrad, field.mlpGrad], this.args!);
+        g.dispatchIndirect(enc, kMlp, mlp, this.args!);
+        if (def) def.backwardPoints(enc, hp!, points!, c.count * s.maxSteps, scratch!, dOffsets!);
       }
     });
-    for (const b of [...uniforms, zeros, state]) b.destroy();
+    for (const b of [...uniforms, zeros, state, points, dOffsets]) b?.destroy();
+    scratch?.destroy();
   }
 
   destroy(): void {

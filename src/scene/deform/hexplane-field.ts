@@ -37,6 +37,16 @@ const WG = 64;
 const MLP_GRAD_CHUNK = 256;
 const UNIFORM_BYTES = 208;
 
+/** Buffers for evaluating a HexPlane field at arbitrary points (HexPlaneField.pointScratch). */
+export interface HexPlanePointScratch {
+  offsets: GPUBuffer;
+  feats: GPUBuffer;
+  pre: GPUBuffer;
+  dPre: GPUBuffer;
+  capacity: number;
+  destroy(): void;
+}
+
 export type HexPlaneOptions = Pick<HexPlaneConfig, 'boundsMin' | 'boundsMax'> & Partial<HexPlaneConfig>;
 
 /** Initial parameters: time planes 1, spatial planes U(0.1, 0.5), W1 and b1 U(+-1/sqrt(inputs)), output layer 0. */
@@ -197,6 +207,39 @@ export class HexPlaneField implements DeformationField {
       [frame.uniform, frame.feats, frame.pre, frame.dPre, frame.dOffsets, this.mlpGrad],
       chunks * perChunk,
     );
+  }
+
+  /** Scratch for evaluating the field at up to `capacity` arbitrary points (NeRF ray samples). */
+  pointScratch(capacity: number): HexPlanePointScratch {
+    const L = this.layout;
+    this.gpu.checkSize('deform.point features', capacity * L.inputs * 4, 'the points evaluated per chunk');
+    const bufs = {
+      offsets: this.gpu.buffer('deform.point offsets', capacity * OFFSET_STRIDE * 4),
+      feats: this.gpu.buffer('deform.point features', capacity * L.inputs * 4),
+      pre: this.gpu.buffer('deform.point hidden', capacity * L.hidden * 4),
+      dPre: this.gpu.buffer('deform.point hidden cotangent', capacity * L.hidden * 4),
+    };
+    return { ...bufs, capacity, destroy: () => Object.values(bufs).forEach((b) => b.destroy()) };
+  }
+
+  /**
+   * Offsets [count][14] of the field at `count` points ([count][3] in `points`) at one time,
+   * into scratch.offsets; features and hidden pre-activations stay in the scratch for
+   * backwardPoints. Returns the dispatch's uniform, which the caller destroys after submission.
+   */
+  evaluatePoints(encoder: GPUCommandEncoder, time: number, points: GPUBuffer, count: number, scratch: HexPlanePointScratch): GPUBuffer {
+    if (!Number.isFinite(time)) throw new InputError(`deformation time ${time} is not a finite number.`);
+    if (count > scratch.capacity) throw new InputError(`HexPlane point evaluation: ${count} points exceed the scratch capacity ${scratch.capacity}.`);
+    const uniform = this.uniformFor(count, time);
+    this.gpu.dispatch(encoder, this.kernels.fwd, [uniform, points, this.planes, this.mlp, scratch.offsets, scratch.feats, scratch.pre], Math.ceil(count / WG));
+    return uniform;
+  }
+
+  /** Adds the planes' and MLP's gradients of sum(dOffsets * offsets) over the points of evaluatePoints (same uniform and scratch). */
+  backwardPoints(encoder: GPUCommandEncoder, uniform: GPUBuffer, points: GPUBuffer, count: number, scratch: HexPlanePointScratch, dOffsets: GPUBuffer): void {
+    this.gpu.dispatch(encoder, this.kernels.bwdNoMeans, [uniform, dOffsets, scratch.pre, this.mlp, points, this.planes, this.planesGrad, scratch.dPre], Math.ceil(count / WG));
+    const chunks = Math.ceil(count / MLP_GRAD_CHUNK);
+    this.gpu.dispatch(encoder, this.kernels.mlpGrad, [uniform, scratch.feats, scratch.pre, scratch.dPre, dOffsets, this.mlpGrad], chunks * Math.ceil(this.layout.mlpFloats / WG));
   }
 
   zeroGrads(encoder: GPUCommandEncoder): void {
