@@ -2,12 +2,14 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import type { RenderCotangents } from '../render/types.ts';
 
-export const COTANGENT_CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3 } as const;
+export const COTANGENT_CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3, distortion: 1 } as const;
 export type CotangentKey = keyof typeof COTANGENT_CHANNELS;
 export const COTANGENT_KEYS = Object.keys(COTANGENT_CHANNELS) as CotangentKey[];
+/** The four images every renderer produces (distortion is on request). */
+export const IMAGE_COTANGENT_KEYS: readonly CotangentKey[] = ['rgb', 'alpha', 'depth', 'normal'];
 
 /** Zero-filled cotangent buffers for the given keys. */
-export function zeroCotangents(gpu: Gpu, label: string, views: number, pixelsPerView: number, keys: readonly CotangentKey[] = COTANGENT_KEYS): RenderCotangents {
+export function zeroCotangents(gpu: Gpu, label: string, views: number, pixelsPerView: number, keys: readonly CotangentKey[] = IMAGE_COTANGENT_KEYS): RenderCotangents {
   const out: RenderCotangents = {};
   for (const k of keys) out[k] = gpu.buffer(`${label}.${k}`, views * pixelsPerView * COTANGENT_CHANNELS[k] * 4);
   return out;

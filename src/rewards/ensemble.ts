@@ -11,7 +11,7 @@ import type { RenderCotangents } from '../render/types.ts';
 import { aggregateViews, type AggregateMode } from './aggregate.ts';
 import { accumulateCotangents, destroyCotangents } from './cotangents.ts';
 import { emptyStats, normalizeScores, type NormalizeMode, type RunningStats } from './normalize.ts';
-import type { RewardPlugin, RewardScore, RewardSpec, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardSpec, RewardViews } from './plugin.ts';
 import { loadRewardPlugin } from './registry.ts';
 
 export interface EnsembleConfig {
@@ -123,6 +123,16 @@ export class RewardEnsemble {
     const m = this.members.find((x) => x.key === key);
     if (!m) throw new InputError(`reward ensemble: no component '${key}'; components are ${this.names.join(', ')}.`);
     return m;
+  }
+
+  /** Extra render outputs some component reads (whatever its weight: every component scores). */
+  get needs(): RewardNeeds {
+    return { distortion: this.members.some((m) => m.plugin.needs?.distortion === true) };
+  }
+
+  /** The components that read each extra render output, for error messages. */
+  needing(what: keyof RewardNeeds): string[] {
+    return this.members.filter((m) => m.plugin.needs?.[what] === true).map((m) => m.key);
   }
 
   get differentiable(): boolean {

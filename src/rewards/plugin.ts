@@ -43,9 +43,17 @@ export interface RewardScore {
   warnings?: string[];
 }
 
+/** Render outputs beyond rgb, alpha, depth and normal that a plugin reads. */
+export interface RewardNeeds {
+  /** RenderOutput.distortion: the trainer renders with `distortion: true` (splats only). */
+  distortion?: boolean;
+}
+
 export interface RewardPlugin {
   name: string;
   differentiable: boolean;
+  /** Extra render outputs this plugin reads (fixed once the plugin is made). */
+  needs?: RewardNeeds;
   setup?(gpu: Gpu): Promise<void>;
   teardown?(): Promise<void> | void;
   score(views: RewardViews, gpu: Gpu): Promise<RewardScore>;
