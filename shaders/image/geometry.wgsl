@@ -4,13 +4,16 @@
 //     l = m * (O - N_cam . n~), where n~ is the normal of the back-projected depth (central
 //     differences of z = depth / alpha) and N the rendered (alpha-weighted) normal, plus the
 //     partial derivatives of l w.r.t. the four neighbours' z for the backward pass.
+//     It also copies the renderer's per-pixel depth distortion (when given) into the record,
+//     so that reduce_rows sums it per view with the rest.
 //   geometry_grad: gathers those partials and writes d(score)/d(alpha, depth, normal), scaled by
 //     the per-view sums that reduce_rows produced in between.
+//   geometry_distortion_grad: d(score)/d(distortion) = -w_distortion / pixels per view.
 #include "lib/dispatch.wgsl"
 
 struct Params {
   width: u32, height: u32, views: u32, total: u32,
-  w_entropy: f32, w_normal: f32, _p0: f32, _p1: f32,
+  w_entropy: f32, w_normal: f32, w_distortion: f32, has_distortion: u32,
 }
 @group(0) @binding(0) var<uniform> params: Params;
 
@@ -43,6 +46,8 @@ fn inside(x: i32, y: i32) -> bool {
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> gz: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dnormal: array<f32>;
+// [V][H][W] when has_distortion, else a placeholder.
+@group(0) @binding(8) var<storage, read> distortion: array<f32>;
 
 fn ray(v: u32, x: i32, y: i32) -> vec3<f32> {
   let c = v * 16u;
@@ -101,7 +106,8 @@ fn geometry_pixel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       n_world = nt.x * r0 + nt.y * r1 + nt.z * r2;
     }
   }
-  scratch[id] = vec4<f32>(entropy(o), l, m, 0.0);
+  let dist = select(0.0, distortion[id], params.has_distortion != 0u);
+  scratch[id] = vec4<f32>(entropy(o), l, m, dist);
   gz[id] = g;
   dnormal[id * 3u] = -n_world.x;
   dnormal[id * 3u + 1u] = -n_world.y;
@@ -147,5 +153,17 @@ fn geometry_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   dalpha[id] = da;
   ddepth[id] = dd;
   for (var c = 0u; c < 3u; c++) { dnormal[id * 3u + c] = sn * dnormal[id * 3u + c]; }
+}
+#endif
+
+#if GEOMETRY_DISTORTION_GRAD
+@group(0) @binding(1) var<storage, read_write> ddistortion: array<f32>;
+
+@compute @workgroup_size(256)
+fn geometry_distortion_grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                            @builtin(local_invocation_index) lid: u32) {
+  let id = linear_invocation(wid, nwg, lid, 256u);
+  if (id >= params.total) { return; }
+  ddistortion[id] = -params.w_distortion / f32(params.width * params.height);
 }
 #endif

@@ -3,14 +3,20 @@
  *   score_v = -( wEntropy * mean opacity entropy          (opacity binarisation)
  *              + wNormal  * mean (O - N . n~) on solid px  (depth-normal consistency)
  *              + wAnisotropy * splat needle penalty        (from splats, when given)
- *              + wFloaters   * splat opacity outside the visual hull of the batch )
- * Differentiable in alpha, depth and normal (the splat terms do not depend on the images'
- * values except through the hull mask, which is piecewise constant).
- * Depth distortion needs the renderer's per-ray distortion accumulators, which RenderOutput
- * does not carry, so it is not part of this reward.
+ *              + wFloaters   * splat opacity outside the visual hull of the batch
+ *              + wDistortion * mean per-pixel depth distortion )  (2DGS, off by default)
+ * Differentiable in alpha, depth, normal and distortion (the splat terms do not depend on the
+ * images' values except through the hull mask, which is piecewise constant).
+ * Depth distortion L = sum_{i<j} w_i w_j (m_i - m_j)^2 comes from the splat renderer
+ * (RenderOutput.distortion, src/render/splat/distortion.ts); with distortionWeight > 0 the
+ * reward declares `needs.distortion`, the trainer renders with it, and d(score)/dL flows back
+ * as the `distortion` cotangent. L <= 1/4 per pixel, and at object scale (camera 2-4 units
+ * away, the default 2DGS depth range) a layered surface gives ~1e-4, so useful weights are
+ * ~100 to 1000. NeRF renders have no distortion: the trainer refuses the weight for them.
  */
 import type { Gpu } from '../gpu/gpu.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import { InputError } from '../errors.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
 import { packCameras, recordRowSums } from './gpu-reduce.ts';
 import { validateOptions } from './registry.ts';
 
@@ -22,6 +28,8 @@ export const optionsSchema = {
     normalWeight: { type: 'number', minimum: 0, default: 1 },
     anisotropyWeight: { type: 'number', minimum: 0, default: 0.1 },
     floaterWeight: { type: 'number', minimum: 0, default: 1 },
+    /** Weight of the mean per-pixel depth distortion; > 0 makes the trainer render it (splats only). */
+    distortionWeight: { type: 'number', minimum: 0, default: 0 },
     /** Scale ratio below which a splat is not penalised (STAG4D uses 7.5). */
     anisotropyRatio: { type: 'number', minimum: 1, default: 7.5 },
     /** Alpha below which a pixel counts as background for the visual hull. */
@@ -34,6 +42,7 @@ export interface GeometryOptions {
   normalWeight: number;
   anisotropyWeight: number;
   floaterWeight: number;
+  distortionWeight: number;
   anisotropyRatio: number;
   hullAlpha: number;
 }
@@ -41,16 +50,25 @@ export interface GeometryOptions {
 export class GeometryReward implements RewardPlugin {
   readonly name = 'geometry';
   readonly differentiable = true;
-  constructor(private readonly o: GeometryOptions) {}
+  readonly needs: RewardNeeds;
+  constructor(private readonly o: GeometryOptions) {
+    this.needs = { distortion: o.distortionWeight > 0 };
+  }
 
   async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {
     const { views: V, width: W, height: H } = views;
     const P = W * H;
     const total = V * P;
     const temps: GPUBuffer[] = [];
+    const wDist = this.o.distortionWeight;
+    if (wDist > 0 && !views.distortion)
+      throw new InputError(
+        `geometry: distortionWeight is ${wDist} but the views carry no distortion image; render splats with { distortion: true } (the trainer does when a reward needs it), or set distortionWeight to 0 for representations that cannot (NeRF).`,
+      );
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 4).set([W, H, V, total]);
-    new Float32Array(params, 16, 2).set([this.o.entropyWeight, this.o.normalWeight]);
+    new Float32Array(params, 16, 3).set([this.o.entropyWeight, this.o.normalWeight, wDist]);
+    new Uint32Array(params, 28, 1)[0] = wDist > 0 ? 1 : 0;
     const paramBuf = gpu.uniform('geometry.params', new Uint8Array(params));
     const cams = gpu.upload('geometry.cams', packCameras(views.cameras));
     const scratch = gpu.buffer('geometry.scratch', total * 16);
@@ -59,13 +77,20 @@ export class GeometryReward implements RewardPlugin {
     const dDepth = gpu.buffer('geometry.ddepth', total * 4);
     const dNormal = gpu.buffer('geometry.dnormal', total * 12);
     temps.push(paramBuf, cams, scratch, gz);
+    const distortion = wDist > 0 ? views.distortion! : gpu.buffer('geometry.no-distortion', 4);
+    if (wDist <= 0) temps.push(distortion);
+    const dDistortion = wDist > 0 ? gpu.buffer('geometry.ddistortion', total * 4) : undefined;
     const pixel = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_pixel', defines: { GEOMETRY_PIXEL: true } });
     const grad = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_grad', defines: { GEOMETRY_GRAD: true } });
     const encoder = gpu.device.createCommandEncoder({ label: 'geometry reward' });
     const groups = Math.ceil(total / 256);
-    gpu.dispatch(encoder, pixel, [paramBuf, cams, views.alpha, views.depth, views.normal, scratch, gz, dNormal], groups);
+    gpu.dispatch(encoder, pixel, [paramBuf, cams, views.alpha, views.depth, views.normal, scratch, gz, dNormal, distortion], groups);
     const sums = await recordRowSums(gpu, encoder, scratch, P, V, 'geometry', temps);
     gpu.dispatch(encoder, grad, [paramBuf, views.alpha, views.depth, scratch, gz, sums, dAlpha, dDepth, dNormal], groups);
+    if (dDistortion) {
+      const distGrad = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_distortion_grad', defines: { GEOMETRY_DISTORTION_GRAD: true } });
+      gpu.dispatch(encoder, distGrad, [paramBuf, dDistortion], groups);
+    }
     let splatSums: GPUBuffer | undefined;
     if (views.splats && views.splats.count > 0) splatSums = await this.recordSplats(gpu, encoder, views, cams, temps);
     await gpu.submit('geometry reward', encoder);
@@ -81,17 +106,21 @@ export class GeometryReward implements RewardPlugin {
     const scores = new Float32Array(V);
     let entropy = 0;
     let normal = 0;
+    let meanDistortion = 0;
     const splatPenalty = this.o.anisotropyWeight * anisotropy + this.o.floaterWeight * floaters;
     for (let v = 0; v < V; v++) {
       const e = s[v * 4] / P;
       const n = s[v * 4 + 1] / Math.max(s[v * 4 + 2], 1);
-      scores[v] = -(this.o.entropyWeight * e + this.o.normalWeight * n) - splatPenalty;
+      const d = s[v * 4 + 3] / P;
+      scores[v] = -(this.o.entropyWeight * e + this.o.normalWeight * n + wDist * d) - splatPenalty;
       entropy += e / V;
       normal += n / V;
+      meanDistortion += d / V;
     }
     const details: Record<string, number> = { entropy, normalInconsistency: normal };
     if (splatSums) Object.assign(details, { anisotropy, floaters });
-    return { scores, grads: { alpha: dAlpha, depth: dDepth, normal: dNormal }, details };
+    if (dDistortion) details.distortion = meanDistortion;
+    return { scores, grads: { alpha: dAlpha, depth: dDepth, normal: dNormal, ...(dDistortion ? { distortion: dDistortion } : {}) }, details };
   }
 
   private async recordSplats(gpu: Gpu, encoder: GPUCommandEncoder, views: RewardViews, cams: GPUBuffer, temps: GPUBuffer[]): Promise<GPUBuffer> {

@@ -7,6 +7,12 @@ import { uploadViews, type CpuViews } from '../../src/reference/rewards/analytic
 import type { RewardViews } from '../../src/rewards/plugin.ts';
 import { cube, floaters, render, ringCameras, rng, soften } from './helpers/scenes.ts';
 import { fdAt, pick, sampleCoords } from './helpers/fd.ts';
+import { SplatRenderer } from '../../src/render/splat/splat-renderer.ts';
+import { GaussianCloud, GaussianGrads } from '../../src/scene/gaussian-cloud.ts';
+import { randomGaussiansInSphere } from '../../src/scene/gaussian-init.ts';
+import type { GaussianData } from '../../src/scene/gaussian-data.ts';
+import { orbitCamera, type Camera } from '../../src/math/camera.ts';
+import type { RenderOptions } from '../../src/render/types.ts';
 
 const gpu = useGpu();
 const W = { entropy: 1, normal: 1 };
@@ -78,5 +84,112 @@ describe('geometry reward', () => {
     expect(ref.anisotropy).toBeGreaterThan(0);
     // With no image terms, every view's score is the splat penalty.
     expect(got.scores[0]).toBeCloseTo(-(0.1 * ref.anisotropy + ref.floaters), 3);
+  });
+
+  // Sixteen overlapping splats on a 4x4 grid facing the cameras (which look along world z);
+  // `spread` moves them along z, i.e. along the rays.
+  function layered(spread: number): GaussianData {
+    const d = randomGaussiansInSphere({ count: 16, radius: 0.5, shDegree: 0, seed: 3, opacity: 0.5, scale: 0.15 });
+    for (let i = 0; i < 16; i++) {
+      d.means.set([((i % 4) - 1.5) * 0.2, (Math.floor(i / 4) - 1.5) * 0.2, spread * (((i * 7) % 16) / 15 - 0.5)], i * 3);
+      d.logScales.set([Math.log(0.15), Math.log(0.15), Math.log(0.15)], i * 3);
+      d.quats.set([1, 0, 0, 0], i * 4);
+    }
+    return d;
+  }
+  const zCams = (size: number): Camera[] => [0, 180].map((azimuth) => orbitCamera({ elevation: 0, azimuth, radius: 3, width: size, height: size + 1, fovY: 40 }));
+  const distortionOnly = (w: number) => createGeometryReward({ entropyWeight: 0, normalWeight: 0, anisotropyWeight: 0, floaterWeight: 0, distortionWeight: w });
+
+  async function renderAndScore(renderer: SplatRenderer, data: GaussianData, cams: Camera[], o: RenderOptions, w: number, grads?: GaussianGrads) {
+    const cloud = GaussianCloud.fromData(gpu(), data);
+    const frame = await renderer.forward(cloud, cams, { ...o, distortion: true });
+    try {
+      const r = await distortionOnly(w).score({ ...frame, distortion: frame.distortion, times: cams.map(() => 0), prompt: '' }, gpu());
+      if (grads) await renderer.backward(frame, { distortion: r.grads!.distortion }, grads);
+      for (const k of ['alpha', 'depth', 'normal', 'distortion'] as const) r.grads?.[k]?.destroy();
+      return r;
+    } finally {
+      frame.destroy();
+      cloud.destroy();
+    }
+  }
+
+  it('declares that it needs the distortion image only when its weight is on', () => {
+    expect(createGeometryReward({}).needs?.distortion).toBe(false);
+    expect(distortionOnly(100).needs?.distortion).toBe(true);
+  });
+
+  it('scores splats spread in depth along the rays worse than the same splats on one surface', async () => {
+    const renderer = await SplatRenderer.create(gpu());
+    const spread = await renderAndScore(renderer, layered(0.8), zCams(32), {}, 100);
+    const flat = await renderAndScore(renderer, layered(0), zCams(32), {}, 100);
+    renderer.destroy();
+    expect(flat.details!.distortion).toBeLessThan(1e-9);
+    expect(spread.details!.distortion).toBeGreaterThan(1e-6);
+    for (let v = 0; v < 2; v++) {
+      expect(spread.scores[v]).toBeLessThan(flat.scores[v]);
+      expect(spread.scores[v]).toBeCloseTo(-100 * spread.details!.distortion, 2);
+    }
+  });
+
+  it('its distortion gradient through the renderer matches finite differences of its score', async () => {
+    const renderer = await SplatRenderer.create(gpu());
+    const data = layered(0.8);
+    const cams = zCams(31);
+    const o: RenderOptions = { distortionRange: [1, 10] };
+    const w = 10;
+    const grads = GaussianGrads.create(gpu(), data.count, data.shDegree);
+    await renderAndScore(renderer, data, cams, o, w, grads);
+    const total = async () => (await renderAndScore(renderer, data, cams, o, w)).scores.reduce((a, b) => a + b, 0);
+    for (const [field, eps] of [['means', 2e-3], ['opacityLogits', 2e-3]] as const) {
+      const analytic = await gpu().readF32(grads[field], data[field].length);
+      const coords = Array.from({ length: data[field].length }, (_, i) => i);
+      const fd = new Float64Array(coords.length);
+      for (const i of coords) {
+        const x = data[field][i];
+        data[field][i] = x + eps;
+        const fp = await total();
+        data[field][i] = x - eps;
+        const fm = await total();
+        data[field][i] = x;
+        fd[i] = (fp - fm) / (2 * eps);
+      }
+      expect(Math.max(...Array.from(fd, Math.abs)), `${field}: not trivially zero`).toBeGreaterThan(3e-5);
+      expectGradClose(analytic, fd, `d score / d ${field} (finite differences)`, 5e-2, 0.995);
+    }
+    grads.destroy();
+    renderer.destroy();
+  });
+
+  it('its image gradient w.r.t. the distortion image matches finite differences', async () => {
+    const views = asViews(soft);
+    const P = soft.width * soft.height * soft.cameras.length;
+    const dist = new Float32Array(P).map((_, i) => 0.01 * ((i * 37) % 11));
+    const plugin = createGeometryReward({ distortionWeight: 3 });
+    const score = async (d: Float32Array) => {
+      const buf = gpu().upload('distortion', d);
+      const r = await plugin.score({ ...views, distortion: buf }, gpu());
+      buf.destroy();
+      return r;
+    };
+    const r = await score(dist);
+    const g = await gpu().readF32(r.grads!.distortion!);
+    const coords = sampleCoords(g, 20);
+    const values: number[] = [];
+    for (const i of coords) {
+      const keep = dist[i];
+      dist[i] = keep + 0.05;
+      const sp = (await score(dist)).scores.reduce((a, b) => a + b, 0);
+      dist[i] = keep - 0.05;
+      const sm = (await score(dist)).scores.reduce((a, b) => a + b, 0);
+      dist[i] = keep;
+      values.push((sp - sm) / 0.1);
+    }
+    expectGradClose(pick(g, coords), values, 'fd d/ddistortion', 1e-2, 0.999);
+    expect(g[0]).toBeCloseTo(-3 / (soft.width * soft.height), 6);
+  });
+
+  it('refuses a distortion weight when the views carry no distortion image, naming the option', async () => {
+    await expect(distortionOnly(1).score(asViews(soft), gpu())).rejects.toThrow(/geometry: distortionWeight is 1 .*distortion: true/);
   });
 });
