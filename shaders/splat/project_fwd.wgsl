@@ -1,9 +1,12 @@
 // project_fwd: one invocation per (view, splat). Projects the splat, evaluates its SH colour,
 // camera depth and normal, and the tile rectangle that holds every pixel where its alpha can
-// reach 1/255 (opacity-aware extent, rasterizers.md §1.2); culled splats touch no tile.
+// reach 1/255 (opacity-aware extent, rasterizers.md §1.2); culled splats touch no tile. The
+// radius and visibility follow the rectangle; the tile count is that of the rectangle's tiles
+// the ellipse itself reaches (tile_cull.wgsl), which bin_emit emits.
 #include "lib/dispatch.wgsl"
 #include "splat/geometry.wgsl"
 #include "splat/sh.wgsl"
+#include "splat/tile_cull.wgsl"
 
 @group(0) @binding(0) var<uniform> frame: Frame;
 @group(0) @binding(1) var<storage, read> means: array<f32>;
@@ -44,7 +47,12 @@ fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (t1.x > t0.x && t1.y > t0.y) {
       let a = vec2<u32>(t0);
       let b = vec2<u32>(t1);
-      count = (b.x - a.x) * (b.y - a.y);
+      let thr = cull_threshold(g.opacity);
+      for (var ty = a.y; ty < b.y; ty++) {
+        for (var tx = a.x; tx < b.x; tx++) {
+          if (tile_touched(g.mean2d, g.conic, thr, tx, ty)) { count++; }
+        }
+      }
       radius = u32(min(max(rx, ry), 4294967040.0));
       lo = a.x | (a.y << 16u);
       hi = b.x | (b.y << 16u);
@@ -53,7 +61,7 @@ fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   tile_counts[idx] = count;
   radii[idx] = radius;
   let base = idx * PROJ_STRIDE;
-  if (count == 0u) {
+  if (radius == 0u) {
     projected[base] = vec4<u32>(0u);
     projected[base + 1u] = vec4<u32>(0u);
     projected[base + 2u] = vec4<u32>(0u);

@@ -2,7 +2,8 @@
 // sigma = 0.5 d^T conic d (d = mean2d - pixel) over the rectangle. Where it exceeds
 // ln(255 opacity), alpha stays below 1/255 on every pixel of the rectangle, so the pair
 // adds nothing to the image or to the gradients and can be skipped (StopThePop /
-// Speedy-Splat's exact tile test). CULL_MARGIN keeps rounding from dropping a pixel that
+// Speedy-Splat's exact tile test). Kernels including this bind the batch uniform `frame`.
+// CULL_MARGIN keeps rounding from dropping a pixel that
 // the per-pixel test, which uses a smaller margin, would keep.
 
 const CULL_MARGIN: f32 = 0.01;
@@ -48,4 +49,13 @@ fn ellipse_extent(conic: vec3<f32>, thr: f32) -> vec2<f32> {
   let det = conic.x * conic.z - conic.y * conic.y;
   let s = 2.0 * max(thr, 0.0) / det;
   return sqrt(vec2<f32>(conic.z * s, conic.x * s)) + 1.0;
+}
+
+// Whether the splat's alpha can reach 1/255 on some pixel of tile (tx, ty): the tile's pixel
+// centres, clipped to the image, against the threshold. project_fwd counts and bin_emit
+// emits with this same test.
+fn tile_touched(mean: vec2<f32>, conic: vec3<f32>, thr: f32, tx: u32, ty: u32) -> bool {
+  let lo = vec2<f32>(f32(tx * TILE), f32(ty * TILE)) + 0.5;
+  let hi = vec2<f32>(f32(min(tx * TILE + TILE, frame.width) - 1u), f32(min(ty * TILE + TILE, frame.height) - 1u)) + 0.5;
+  return rect_min_sigma(mean, conic, lo, hi) <= thr;
 }

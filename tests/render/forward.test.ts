@@ -6,7 +6,8 @@ import { GaussianCloud } from '../../src/scene/gaussian-cloud.ts';
 import { emptyGaussians, type GaussianData } from '../../src/scene/gaussian-data.ts';
 import type { RenderOptions } from '../../src/render/types.ts';
 import type { Camera } from '../../src/math/camera.ts';
-import { referenceRender } from '../../src/reference/splat/render.ts';
+import { referenceForwardState, referenceRender } from '../../src/reference/splat/render.ts';
+import { touchedTileCount } from '../../src/reference/splat/tile-cull.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { cameras, smallScene } from './scenes.ts';
@@ -90,5 +91,34 @@ describe('splat forward vs reference', () => {
 
   it('many splats in front of each other: early termination', async () => {
     (await compare(smallScene(300, 0, 77, { opacity: 0.9, scale: 0.3 }), cameras(1, 48, 48))).destroy();
+  });
+
+  it('exact tile culling: thin diagonal splats skip the rectangle tiles their ellipse misses', async () => {
+    // Splats stretched along a diagonal: their rectangles span several tiles whose corners
+    // the ellipses never reach. The GPU emits exactly the reference's touched tiles, fewer
+    // than the rectangles hold, and the images still match.
+    const n = 12;
+    const data = emptyGaussians(n, 0);
+    for (let i = 0; i < n; i++) {
+      data.means.set([0.35 * Math.cos(i), 0.3 * Math.sin(1.7 * i), 0.2 * Math.cos(2.3 * i)], i * 3);
+      data.logScales.set([Math.log(0.5), Math.log(0.012), Math.log(0.012)], i * 3);
+      const angle = (i % 2 ? 1 : -1) * (Math.PI / 4 + 0.1 * i); // about the view axis
+      data.quats.set([Math.cos(angle / 2), 0, 0, Math.sin(angle / 2)], i * 4);
+      data.opacityLogits[i] = 1.5;
+      data.sh.set([0.8, 0.2 * (i % 3), -0.5], i * 3);
+    }
+    const cams = cameras(2, 80, 64);
+    const frame = await compare(data, cams);
+    const state = referenceForwardState(data, cams);
+    let touched = 0;
+    let rectTiles = 0;
+    for (const view of state.projected)
+      for (const s of view) {
+        touched += touchedTileCount(s, 80, 64);
+        rectTiles += (s.rect[2] - s.rect[0]) * (s.rect[3] - s.rect[1]);
+      }
+    expect(touched).toBeLessThan(0.8 * rectTiles);
+    expect(frame.state.numIsects).toBe(touched);
+    frame.destroy();
   });
 });

@@ -7,7 +7,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import type { PassProfiler } from '../../gpu/profiler.ts';
 import { PrefixSum, subgroupLayoutSize } from '../../gpu/prefix-sum.ts';
-import { RadixSorter } from '../../gpu/radix-sort.ts';
+import { bitsForMaxKey, RadixSorter } from '../../gpu/radix-sort.ts';
 import { InputError } from '../../errors.ts';
 import type { Camera } from '../../math/camera.ts';
 import type { GaussianCloud, GaussianGrads } from '../../scene/gaussian-cloud.ts';
@@ -71,7 +71,7 @@ export class SplatRenderer {
       kernel('bin_gather.wgsl', 'bin_gather_fwd'),
       kernel('bin_emit.wgsl', 'bin_emit_fwd'),
       kernel('tile_ranges.wgsl', 'tile_ranges_fwd'),
-      kernel('rasterize_fwd.wgsl', 'rasterize_fwd'),
+      kernel('rasterize_fwd.wgsl', 'rasterize_fwd', { SUBGROUPS: subgroups }),
       kernel('rasterize_bwd.wgsl', 'rasterize_bwd', { SUBGROUPS: subgroups, DEPTH_NORMAL: true }),
       kernel('rasterize_bwd.wgsl', 'rasterize_bwd', { SUBGROUPS: subgroups, DEPTH_NORMAL: false }),
       kernel('project_bwd.wgsl', 'project_bwd'),
@@ -126,7 +126,7 @@ export class SplatRenderer {
         const enc = gpu.device.createCommandEncoder({ label: 'splat project + depth sort' });
         const groups = (threads: number, size: number) => Math.ceil(threads / size);
         gpu.dispatch(enc, this.k.project, [uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
-        gpu.dispatch(enc, this.k.prepare, [uniform, projected, tileCounts, depthKeys, depthIds, visible], groups(vn, 256), this.ts('bin'));
+        gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, depthKeys, depthIds, visible], groups(vn, 256), this.ts('bin'));
         depthSorted = this.sorter.sort(enc, depthKeys, depthIds, vn, 32).values;
         gpu.dispatch(enc, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(vn, 256), this.ts('bin'));
         this.scan.scanExclusive(enc, sortedCounts, offsets, vn);
@@ -149,7 +149,8 @@ export class SplatRenderer {
         const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
         if (numIsects > 0) {
           gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
-          const keyBits = Math.max(1, Math.ceil(Math.log2(shape.views * tiles)));
+          // Keys run to views * tiles inclusive (the padding key, see bin_emit.wgsl).
+          const keyBits = bitsForMaxKey(shape.views * tiles);
           this.sorter.sort(enc, isectKeys, isectIds, numIsects, keyBits);
           gpu.dispatch(enc, this.k.ranges, [uniform, isectKeys, ranges], Math.ceil(numIsects / 256), this.ts('bin'));
         }
