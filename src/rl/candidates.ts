@@ -27,6 +27,7 @@ export function rewardViews(frame: RenderOutput, prompt: string): RewardViews {
     alpha: frame.alpha,
     depth: frame.depth,
     normal: frame.normal,
+    ...(frame.distortion ? { distortion: frame.distortion } : {}),
     times: frame.cameras.map((c) => c.time ?? 0),
     prompt,
   };
@@ -43,6 +44,8 @@ export interface CandidateScores {
 /** Collects candidate renders (copied, so the caller may destroy each frame at once). */
 export class CandidateBatch {
   private readonly buffers: Record<Key, GPUBuffer>;
+  /** Candidates' distortion images, when their frames carry them (rewards that need it). */
+  private distortion?: GPUBuffer;
   private added = 0;
   private readonly cameras: Camera[] = [];
 
@@ -69,11 +72,13 @@ export class CandidateBatch {
       throw new Error(`candidate render is ${frame.views}x${frame.width}x${frame.height}, expected ${views}x${width}x${height}`);
     const pixels = views * width * height;
     const slot = this.added;
+    if (frame.distortion) this.distortion ??= this.gpu.buffer('rl:candidates:distortion', this.capacity * pixels * 4);
     await this.gpu.run('rl:candidates:copy', (enc) => {
       for (const k of KEYS) {
         const bytes = pixels * CHANNELS[k] * 4;
         enc.copyBufferToBuffer(override[k] ?? frame[k], 0, this.buffers[k], slot * bytes, bytes);
       }
+      if (frame.distortion) enc.copyBufferToBuffer(frame.distortion, 0, this.distortion!, slot * pixels * 4, pixels * 4);
     });
     this.cameras.push(...frame.cameras);
     this.added++;
@@ -93,6 +98,7 @@ export class CandidateBatch {
       alpha: this.buffers.alpha,
       depth: this.buffers.depth,
       normal: this.buffers.normal,
+      ...(this.distortion ? { distortion: this.distortion } : {}),
       times: this.cameras.slice(0, n).map((c) => c.time ?? 0),
       prompt,
     };
@@ -108,5 +114,6 @@ export class CandidateBatch {
 
   destroy(): void {
     for (const k of KEYS) this.buffers[k].destroy();
+    this.distortion?.destroy();
   }
 }

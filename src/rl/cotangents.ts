@@ -7,8 +7,8 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import type { RenderCotangents, RenderOutput } from '../render/types.ts';
 
-export type CotangentKind = 'rgb' | 'alpha' | 'depth' | 'normal';
-const CHANNELS: Record<CotangentKind, number> = { rgb: 3, alpha: 1, depth: 1, normal: 3 };
+export type CotangentKind = 'rgb' | 'alpha' | 'depth' | 'normal' | 'distortion';
+const CHANNELS: Record<CotangentKind, number> = { rgb: 3, alpha: 1, depth: 1, normal: 3, distortion: 1 };
 const WG = 64;
 
 export class CotangentKernels {

@@ -30,7 +30,7 @@ export const rewardGradientSchema = {
 
 export type RewardGradientOptions = ParsedOptions<typeof rewardGradientSchema>;
 
-const KINDS: CotangentKind[] = ['rgb', 'alpha', 'depth', 'normal'];
+const KINDS: CotangentKind[] = ['rgb', 'alpha', 'depth', 'normal', 'distortion'];
 
 export class RewardGradientTerm implements ImageTerm {
   readonly name = 'reward-gradient';

@@ -47,7 +47,8 @@ interface TimeGroup {
   frame: SplatFrame;
 }
 
-const IMAGE_CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3 } as const;
+// distortion only when rendered with `distortion: true`.
+const IMAGE_CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3, distortion: 1 } as const;
 type ImageName = keyof typeof IMAGE_CHANNELS;
 const IMAGE_NAMES = Object.keys(IMAGE_CHANNELS) as ImageName[];
 
@@ -59,6 +60,7 @@ class DeformedRenderFrame implements RenderFrame {
   readonly alpha: GPUBuffer;
   readonly depth: GPUBuffer;
   readonly normal: GPUBuffer;
+  readonly distortion?: GPUBuffer;
   private destroyed = false;
 
   constructor(
@@ -66,17 +68,18 @@ class DeformedRenderFrame implements RenderFrame {
     readonly cameras: Camera[],
     readonly groups: TimeGroup[],
     /** Gathered images; absent when one group holds the batch in order and its images are used as they are. */
-    readonly gathered: Record<ImageName, GPUBuffer> | null,
+    readonly gathered: Partial<Record<ImageName, GPUBuffer>> | null,
     private readonly release: (cloud: GaussianCloud) => void,
   ) {
     this.views = cameras.length;
     this.width = groups[0].frame.width;
     this.height = groups[0].frame.height;
     const images = gathered ?? groups[0].frame;
-    this.rgb = images.rgb;
-    this.alpha = images.alpha;
-    this.depth = images.depth;
-    this.normal = images.normal;
+    this.rgb = images.rgb!;
+    this.alpha = images.alpha!;
+    this.depth = images.depth!;
+    this.normal = images.normal!;
+    this.distortion = images.distortion;
   }
 
   destroy(): void {
@@ -87,7 +90,7 @@ class DeformedRenderFrame implements RenderFrame {
       g.deformed.destroy();
       this.release(g.cloud);
     }
-    if (this.gathered) for (const b of Object.values(this.gathered)) b.destroy();
+    if (this.gathered) for (const b of Object.values(this.gathered)) b?.destroy();
   }
 }
 
@@ -249,20 +252,21 @@ export class DeformedSplatRepresentation implements Representation {
   }
 
   /** Copies each group's views into batch-ordered images. */
-  private async gather(groups: TimeGroup[], views: number): Promise<Record<ImageName, GPUBuffer>> {
+  private async gather(groups: TimeGroup[], views: number): Promise<Partial<Record<ImageName, GPUBuffer>>> {
     const { width, height } = groups[0].frame;
     const pixels = width * height;
-    const out = {} as Record<ImageName, GPUBuffer>;
+    const out: Partial<Record<ImageName, GPUBuffer>> = {};
     const enc = this.gpu.device.createCommandEncoder({ label: 'gather views by time' });
     for (const name of IMAGE_NAMES) {
+      if (!groups[0].frame[name]) continue; // distortion was not asked for
       const bytes = pixels * IMAGE_CHANNELS[name] * 4;
-      out[name] = this.gpu.buffer(`deformed image ${name}`, views * bytes);
-      for (const g of groups) g.views.forEach((v, k) => enc.copyBufferToBuffer(g.frame[name], k * bytes, out[name], v * bytes, bytes));
+      const dst = (out[name] = this.gpu.buffer(`deformed image ${name}`, views * bytes));
+      for (const g of groups) g.views.forEach((v, k) => enc.copyBufferToBuffer(g.frame[name]!, k * bytes, dst, v * bytes, bytes));
     }
     try {
       await this.gpu.submit('gather views by time', enc);
     } catch (e) {
-      for (const b of Object.values(out)) b.destroy();
+      for (const b of Object.values(out)) b?.destroy();
       throw e;
     }
     return out;

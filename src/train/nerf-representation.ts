@@ -18,6 +18,7 @@ import { saveGaussians } from '../io/gaussians-file.ts';
 import { writeFileAtomic } from '../io/write-atomic.ts';
 import type { NerfOptions } from './nerf-options.ts';
 import { mixSeed } from './rng.ts';
+import { InputError } from '../errors.ts';
 import type { RenderTimer } from './splat-representation.ts';
 
 /** Stream id of the occupancy grid's jitter. */
@@ -54,6 +55,8 @@ export class NerfRepresentation implements Representation {
   }
 
   async render(cameras: Camera[], options: RenderOptions = {}): Promise<RenderFrame> {
+    if (options.distortion)
+      throw new InputError("the 'nerf' representation cannot render depth distortion (RenderOptions.distortion); it is a splat-renderer output.");
     const run = async () => {
       const frame = await this.field.render(cameras, { ...options, stepSize: this.options.stepSize });
       await this.gpu.device.queue.onSubmittedWorkDone();
@@ -63,6 +66,7 @@ export class NerfRepresentation implements Representation {
   }
 
   async backward(frame: RenderFrame, cotangents: RenderCotangents): Promise<void> {
+    if (cotangents.distortion) throw new InputError("the 'nerf' representation has no depth distortion to take a 'distortion' cotangent.");
     const run = async () => {
       await this.field.backward(frame as NerfFrame, cotangents);
       await this.gpu.device.queue.onSubmittedWorkDone();

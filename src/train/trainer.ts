@@ -131,6 +131,11 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const specs: RewardSpec[] = config.rewards.components.map((c) => ({ name: c.name, module: c.module, weight: scheduleValue(c.weight ?? 1, 0, total), options: c.options }));
     const ensembleConfig = { normalize: 'none', aggregate: 'mean', ...(config.rewards.normalize !== undefined ? { normalize: config.rewards.normalize } : {}), ...(config.rewards.aggregate !== undefined ? { aggregate: config.rewards.aggregate } : {}) } as EnsembleConfig;
     ensemble = await RewardEnsemble.create(gpu, specs, ensembleConfig, config.baseDir);
+    // Depth distortion is a splat-renderer output: refuse it for NeRF before any step.
+    if (ensemble.needs.distortion && rep.kind === 'nerf')
+      throw new InputError(
+        `reward component(s) ${ensemble.needing('distortion').map((k) => `'${k}'`).join(', ')} read the depth distortion image, which the 'nerf' representation cannot render; set their distortionWeight to 0 or use a splat representation.`,
+      );
     const create = options.createAlgorithm ?? (await import('../rl/registry.ts')).createAlgorithm;
     algorithm = await create(config.algorithm.name, config.algorithm.options, gpu);
     if (config.densify.strategy === 'default') densifier = await DefaultDensifier.create(gpu, config.densify, sceneScale(config));
@@ -164,7 +169,8 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       },
     });
     const sampler = new CameraSampler({ ...config.cameras, times: dynamic?.times }, config.seed);
-    const renderOptions: RenderOptions = { background: config.representation.background };
+    // Rewards that read the distortion image make every render produce it (splats only).
+    const renderOptions: RenderOptions = { background: config.representation.background, ...(ensemble.needs.distortion ? { distortion: true } : {}) };
     const started = performance.now();
     const saveState = async (completed: number) =>
       saveCheckpoint(outDir, {
@@ -270,7 +276,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         radius: (config.cameras.radius[0] + config.cameras.radius[1]) / 2,
         fov: (config.cameras.fov[0] + config.cameras.fov[1]) / 2,
         target: config.cameras.target,
-        renderOptions,
+        renderOptions: { ...renderOptions, distortion: false },
         gif: tt.gif,
         dynamic: Boolean(dyn),
       });
