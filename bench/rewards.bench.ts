@@ -4,10 +4,13 @@
  * rendered by the CPU analytic ray caster. `clip` runs the tiny CLIP-shaped test model (so it
  * measures readback, preprocessing to 224x224 and onnxruntime overhead, not a real encoder) and
  * `http` a local server that answers at once (PNG encoding and the round trip).
+ * `consistency` returns its image gradients too (forward, readback of the pair sums, backward).
+ * RL4D_BENCH_REWARDS=consistency,geometry runs only those rows and merges them into the
+ * recorded results, keeping the other rows.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gpu } from '../src/gpu/gpu.ts';
@@ -16,7 +19,7 @@ import { renderAnalytic, uploadViews } from '../src/reference/rewards/analytic-s
 import { loadRewardPlugin } from '../src/rewards/registry.ts';
 import type { RewardSpec, RewardViews } from '../src/rewards/plugin.ts';
 import { writeTinyClip } from '../tests/rewards/helpers/tiny-clip.ts';
-import { printTable, timeIt, writeResults, type Row } from './harness.ts';
+import { printTable, RESULTS_DIR, timeIt, writeResults, type Row } from './harness.ts';
 
 const SIZE = 256;
 
@@ -55,7 +58,9 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
         ['clip (tiny model)', { name: 'clip', weight: 1, options: { modelDir: tmp } }],
         ['http (local echo)', { name: 'http', weight: 1, options: { url: `http://127.0.0.1:${port}/?views=${V}` } }],
       ];
+      const only = process.env.RL4D_BENCH_REWARDS?.split(',').map((s) => s.trim());
       for (const [label, spec] of specs) {
+        if (only && !only.includes(spec.name!)) continue;
         const plugin = await loadRewardPlugin(spec, process.cwd());
         await plugin.setup?.(gpu);
         const t = await timeIt(async () => {
@@ -83,5 +88,16 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   printTable('rewards: time per batch at 256x256', rows);
-  await writeResults('rewards', { adapter: gpu.summary, quick: opts.quick, rows });
+  await writeResults('rewards', { adapter: gpu.summary, quick: opts.quick, rows: process.env.RL4D_BENCH_REWARDS ? mergeRows(rows) : rows });
+}
+
+/** The recorded rows with those of the same reward and view count replaced by `fresh` (others kept, new ones appended). */
+function mergeRows(fresh: Row[]): Row[] {
+  const path = join(RESULTS_DIR, 'rewards.json');
+  const old: Row[] = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).rows : [];
+  const key = (r: Row) => `${r.reward}/${r.views}`;
+  const byKey = new Map(fresh.map((r) => [key(r), r]));
+  const out = old.map((r) => byKey.get(key(r)) ?? r);
+  for (const r of fresh) if (!old.some((o) => key(o) === key(r))) out.push(r);
+  return out;
 }

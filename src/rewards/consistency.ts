@@ -13,12 +13,16 @@
  * mirrored, over surface that each view sees and the other cannot (normal sigmoid), with a
  * smooth max(0, .), an overlap gate and a smooth chromaticity damping (a real object's back
  * does not repeat its front's pattern and colours).
- * Piecewise smooth, not smooth, at: source alpha <= 0.01 (skipped), points behind the
- * neighbour's camera or outside its frame (skipped), a neighbour alpha of 0.01 (its depth
- * divides by max(alpha, 0.01)), pixel centres (bilinear sampling has kinks there), and pair
- * weight sums of 1 (errors divide by max(N, 1)). Elsewhere the gradient is exact.
- * A view's score depends on its neighbours' images too: `grads` is d(sum of scores)/d(images),
- * which the ensemble weights per view of the pixel, exact when its view weights are equal.
+ * Points fade out over the outermost pixel of the neighbour's frame (smoothstep), so leaving
+ * the frame or passing behind the neighbour's camera is continuous. Piecewise smooth, not
+ * smooth, at: source alpha 0.01 (fainter pixels are skipped: a jump of at most
+ * sigmoid((0.01 - solidAlpha) / alphaSoftness) per pixel), a neighbour alpha of 0.01 (its
+ * depth divides by max(alpha, 0.01)), pixel centres (bilinear sampling has kinks there) and
+ * pair weight sums of 1 (errors divide by max(N, 1)). Elsewhere the gradient is exact; the
+ * finite-difference tests use points away from these.
+ * A view's score depends on its neighbours' images too, so `grads` is d(sum of scores)/d(images);
+ * the ensemble weights it by the weight of the pixel's view, which is exact when the aggregate
+ * weighs all views equally (`mean`) and an approximation otherwise.
  * Scalar algebra (pair sums to scores): consistency-combine.ts; kernels:
  * shaders/image/consistency_reproject.wgsl and consistency_janus.wgsl.
  */
