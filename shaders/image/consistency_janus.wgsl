@@ -1,5 +1,6 @@
 // Janus (multi-face) sums for roughly opposite views (src/rewards/consistency.ts; reference
-// janusRef in src/reference/rewards/consistency.ts). For a pair (a, b) each pixel x of a is
+// janusRef in src/reference/rewards/consistency.ts). The similarity is symmetric in a and b,
+// so each unordered pair comes once and counts for both views. Each pixel x of a is
 // paired with pixel x of b (as is) and with its mirror W - 1 - x (mirrored), with weight
 // w = m_a(x) m_b(x'), m = sigmoid((alpha - solid) / softness) * sigmoid(-(N . d) / FACING_SCALE):
 // surface that faces away from the other camera, i.e. that the other view cannot see (a top

@@ -4,7 +4,7 @@
  * d(sum of scores)/d(each sum) that the backward kernels spread over the pixels.
  *   reprojection sums per (view i, neighbour j): [Ep, Np, Eg, Ng], weighted error and weight
  *     sums of the photometric and geometric terms; pair error = E / max(N, 1).
- *   Janus sums per (view a, opposite view b), twice (b as is, b mirrored):
+ *   Janus sums per unordered pair of opposite views (a, b), twice (b as is, b mirrored):
  *     [n, sa, sb, saa, sbb, sab, sc, 0], weighted moments of grey values and the weighted
  *     chromaticity difference; similarity = smoothRelu(NCC) * overlap gate * chroma damping.
  * Per view: score_i = -(wP * mean photometric + wG * mean geometric + wJ * soft max of its
@@ -115,13 +115,14 @@ export function combineConsistency(
     reprojectCoefs.set([sp / Math.max(np, 1), np > 1 ? (-sp * ep) / (np * np) : 0, sg / Math.max(ng, 1), ng > 1 ? (-sg * eg) / (ng * ng) : 0], k * 4);
   });
 
-  // Soft max of each view's similarities (both variants of each of its opposite pairs).
+  // Soft max of each view's similarities (both variants of each opposite pair it is in; the
+  // similarity is symmetric, so each unordered pair is measured once and counts for both views).
   const sims = opposite.flatMap((_, k) => [janusSimilarity(janusSums, k * 16), janusSimilarity(janusSums, k * 16 + 8)]);
   const janus = new Float64Array(V);
   const janusCoefs = new Float64Array(opposite.length * 16);
   const T = SMOOTH.janusTemperature;
   for (let v = 0; v < V; v++) {
-    const mine = sims.map((s, q) => ({ s, q })).filter(({ q }) => opposite[q >> 1][0] === v);
+    const mine = sims.map((s, q) => ({ s, q })).filter(({ q }) => opposite[q >> 1].includes(v));
     if (!mine.length) continue;
     const top = Math.max(...mine.map((m) => m.s.sim));
     const e = mine.map((m) => Math.exp((m.s.sim - top) / T));
@@ -131,7 +132,7 @@ export function combineConsistency(
     mine.forEach((m, q) => {
       // d J / d sim_q = p_q (1 + (sim_q - J) / T) for the softmax-weighted mean J.
       const dSim = -w.janus * (e[q] / z) * (1 + (m.s.sim - J) / T);
-      for (let c = 0; c < 7; c++) janusCoefs[m.q * 8 + c] = dSim * m.s.grad[c];
+      for (let c = 0; c < 7; c++) janusCoefs[m.q * 8 + c] += dSim * m.s.grad[c];
     });
   }
 

@@ -26,11 +26,11 @@ export function neighbourPairs(cameras: Camera[], k: number): [number, number][]
   return pairs;
 }
 
-/** (i, j), i != j, for views at least `minAngle` degrees apart (both orders). */
+/** (i, j), i < j, for views at least `minAngle` degrees apart (each unordered pair once). */
 export function oppositePairs(cameras: Camera[], minAngle: number): [number, number][] {
   const pairs: [number, number][] = [];
   cameras.forEach((ci, i) => cameras.forEach((cj, j) => {
-    if (i !== j && angleDegrees(ci, cj) >= minAngle) pairs.push([i, j]);
+    if (i < j && angleDegrees(ci, cj) >= minAngle) pairs.push([i, j]);
   }));
   return pairs;
 }
