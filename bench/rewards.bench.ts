@@ -5,6 +5,10 @@
  * measures readback, preprocessing to 224x224 and onnxruntime overhead, not a real encoder) and
  * `http` a local server that answers at once (PNG encoding and the round trip).
  * `consistency` returns its image gradients too (forward, readback of the pair sums, backward).
+ * `geometry + distortion` (filter name geometry-distortion) times what depth distortion adds
+ * to a step on a 10k-splat scene rendered by the splat renderer: distortion_fwd over the
+ * frame, the geometry reward with distortionWeight on, and distortion_bwd into grad2d; its
+ * ratio is to the plain splat forward of the same batch (recorded as splatForwardMs).
  * RL4D_BENCH_REWARDS=consistency,geometry runs only those rows and merges them into the
  * recorded results, keeping the other rows.
  */
@@ -17,9 +21,13 @@ import type { Gpu } from '../src/gpu/gpu.ts';
 import { orbitCamera } from '../src/math/camera.ts';
 import { renderAnalytic, uploadViews } from '../src/reference/rewards/analytic-scenes.ts';
 import { loadRewardPlugin } from '../src/rewards/registry.ts';
+import { SplatRenderer } from '../src/render/splat/splat-renderer.ts';
+import { SplatDistortion } from '../src/render/splat/distortion.ts';
+import { GaussianCloud } from '../src/scene/gaussian-cloud.ts';
+import { randomGaussiansInSphere } from '../src/scene/gaussian-init.ts';
 import type { RewardSpec, RewardViews } from '../src/rewards/plugin.ts';
 import { writeTinyClip } from '../tests/rewards/helpers/tiny-clip.ts';
-import { printTable, RESULTS_DIR, timeIt, writeResults, type Row } from './harness.ts';
+import { median, printTable, RESULTS_DIR, timeIt, writeResults, type Row } from './harness.ts';
 
 const SIZE = 256;
 
@@ -59,6 +67,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
         ['http (local echo)', { name: 'http', weight: 1, options: { url: `http://127.0.0.1:${port}/?views=${V}` } }],
       ];
       const only = process.env.RL4D_BENCH_REWARDS?.split(',').map((s) => s.trim());
+      if (!only || only.includes('geometry-distortion')) rows.push(await distortionRow(gpu, cams, iterations));
       for (const [label, spec] of specs) {
         if (only && !only.includes(spec.name!)) continue;
         const plugin = await loadRewardPlugin(spec, process.cwd());
@@ -89,6 +98,53 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
   }
   printTable('rewards: time per batch at 256x256', rows);
   await writeResults('rewards', { adapter: gpu.summary, quick: opts.quick, rows: process.env.RL4D_BENCH_REWARDS ? mergeRows(rows) : rows });
+}
+
+/** Distortion forward + geometry reward with distortion + distortion backward, on splats. */
+async function distortionRow(gpu: Gpu, cams: ReturnType<typeof orbitCamera>[], iterations: number): Promise<Row> {
+  const V = cams.length;
+  const renderer = await SplatRenderer.create(gpu);
+  const distortion = await SplatDistortion.create(gpu);
+  const cloud = GaussianCloud.fromData(gpu, randomGaussiansInSphere({ count: 10_000, radius: 0.8, shDegree: 0, seed: 5, opacity: 0.6, scale: 0.05 }));
+  const plain = await timeIt(async () => (await renderer.forward(cloud, cams)).destroy(), { warmup: 1, iterations });
+  const frame = await renderer.forward(cloud, cams);
+  const grad2d = gpu.buffer('bench grad2d', V * cloud.count * 64);
+  const plugin = await loadRewardPlugin({ name: 'geometry', weight: 1, options: { distortionWeight: 100 } }, process.cwd());
+  const parts = { fwd: [] as number[], reward: [] as number[], bwd: [] as number[] };
+  const t = await timeIt(async () => {
+    let t0 = performance.now();
+    const d = await distortion.forward(frame.state, {});
+    await gpu.device.queue.onSubmittedWorkDone();
+    parts.fwd.push(performance.now() - t0);
+    t0 = performance.now();
+    const r = await plugin.score({ ...frame, distortion: d.image, times: cams.map(() => 0), prompt: '' }, gpu);
+    parts.reward.push(performance.now() - t0);
+    t0 = performance.now();
+    await gpu.run('bench distortion backward', (enc) => distortion.recordBackward(enc, frame.state, d, r.grads!.distortion!, grad2d));
+    parts.bwd.push(performance.now() - t0);
+    for (const b of Object.values(r.grads ?? {})) b?.destroy();
+    for (const b of [d.image, d.moments, d.params]) b.destroy();
+  }, { warmup: 1, iterations });
+  // The first call of each part was the untimed warm-up.
+  const med = (xs: number[]) => median(xs.slice(1));
+  grad2d.destroy();
+  frame.destroy();
+  cloud.destroy();
+  renderer.destroy();
+  return {
+    reward: 'geometry + distortion',
+    views: V,
+    size: SIZE,
+    differentiable: true,
+    medianMs: t.medianMs,
+    minMs: t.minMs,
+    msPerView: t.medianMs / V,
+    distortionFwdMs: med(parts.fwd),
+    rewardMs: med(parts.reward),
+    distortionBwdMs: med(parts.bwd),
+    splatForwardMs: plain.medianMs,
+    ratioToSplatForward: t.medianMs / plain.medianMs,
+  };
 }
 
 /** The recorded rows with those of the same reward and view count replaced by `fresh` (others kept, new ones appended). */
