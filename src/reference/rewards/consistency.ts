@@ -64,7 +64,7 @@ export function reprojectPixelRef(b: RgbBatch, i: number, j: number, x: number, 
   const src = (i * H + y) * W + x;
   const o = b.alpha[src];
   if (!(o > SMOOTH.alphaMin)) return null;
-  const as = sigmoid((o - p.solid) / p.softness);
+  const aSrc = sigmoid((o - p.solid) / p.softness);
   const z = b.depth[src] / o;
   // q = z * dir + q0: the source point in j's camera frame.
   const ray: V3 = [(x + 0.5 - ci.cx) / ci.fx, (y + 0.5 - ci.cy) / ci.fy, 1];
@@ -81,7 +81,7 @@ export function reprojectPixelRef(b: RgbBatch, i: number, j: number, x: number, 
   // The weight fades to 0 over the outermost pixel of j's frame, so leaving the frame is smooth.
   const [f0, f1, f2, f3] = [u, W - 1 - u, v, H - 1 - v].map(fade);
   const frame = f0.s * f1.s * f2.s * f3.s;
-  const ai = frame * as;
+  const ai = frame * aSrc;
   const x0 = Math.floor(u);
   const y0 = Math.floor(v);
   const fu = u - x0;
@@ -117,7 +117,7 @@ export function reprojectPixelRef(b: RgbBatch, i: number, j: number, x: number, 
   const dVis = ai * aj * A;
   const dEp = ai * ws * gEp;
   const dEg = ai * ws * gEg;
-  let dO = (dAi * frame * as * (1 - as)) / p.softness;
+  let dO = (dAi * frame * aSrc * (1 - aSrc)) / p.softness;
   // Colours.
   const dCj = [0, 0, 0];
   for (let c = 0; c < 3; c++) {
@@ -133,8 +133,8 @@ export function reprojectPixelRef(b: RgbBatch, i: number, j: number, x: number, 
   let dOj = dAj * aj * (1 - aj) / p.softness + (oj > SMOOTH.alphaMin ? (-dZj * dj) / (oj * oj) : 0);
   // Taps, and the reprojected position through the bilinear weights.
   const sampled: [ArrayLike<number>, number, number, number][] = [[b.alpha, 1, 0, dOj], [b.depth, 1, 0, dDj], [b.rgb, 3, 0, dCj[0]], [b.rgb, 3, 1, dCj[1]], [b.rgb, 3, 2, dCj[2]]];
-  let du = dAi * as * (f0.d * f1.s - f0.s * f1.d) * f2.s * f3.s;
-  let dv = dAi * as * f0.s * f1.s * (f2.d * f3.s - f2.s * f3.d);
+  let du = dAi * aSrc * (f0.d * f1.s - f0.s * f1.d) * f2.s * f3.s;
+  let dv = dAi * aSrc * f0.s * f1.s * (f2.d * f3.s - f2.s * f3.d);
   for (const [arr, ch, c, d] of sampled) {
     const s = tapsOf(arr, ch, c);
     du += d * ((1 - fv) * (s[1] - s[0]) + fv * (s[3] - s[2]));
