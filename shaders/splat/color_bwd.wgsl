@@ -14,6 +14,39 @@
 @group(0) @binding(6) var<storage, read_write> v_sh: array<f32>;
 @group(0) @binding(7) var<storage, read_write> v_means: array<f32>;
 @group(0) @binding(8) var<storage, read_write> v_opacity_logits: array<f32>;
+#if SH_SPLIT
+// Splats from frame.sh_split on: the second ranges of SH buffers over the binding limit.
+@group(0) @binding(9) var<storage, read> sh_hi: array<f32>;
+@group(0) @binding(10) var<storage, read_write> v_sh_hi: array<f32>;
+#endif
+
+// Coefficient k (rgb) of splat i, and adding to its gradient.
+fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
+#if SH_SPLIT
+  if (i >= frame.sh_split) {
+    let o = (i - frame.sh_split) * frame.sh_coeffs * 3u + k * 3u;
+    return vec3<f32>(sh_hi[o], sh_hi[o + 1u], sh_hi[o + 2u]);
+  }
+#endif
+  let o = i * frame.sh_coeffs * 3u + k * 3u;
+  return vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
+}
+
+fn add_v_sh(i: u32, k: u32, g: vec3<f32>) {
+#if SH_SPLIT
+  if (i >= frame.sh_split) {
+    let o = (i - frame.sh_split) * frame.sh_coeffs * 3u + k * 3u;
+    v_sh_hi[o] += g.x;
+    v_sh_hi[o + 1u] += g.y;
+    v_sh_hi[o + 2u] += g.z;
+    return;
+  }
+#endif
+  let o = i * frame.sh_coeffs * 3u + k * 3u;
+  v_sh[o] += g.x;
+  v_sh[o + 1u] += g.y;
+  v_sh[o + 2u] += g.z;
+}
 
 @compute @workgroup_size(64)
 fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -24,7 +57,6 @@ fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let mean = vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]);
   let sig = sigmoid(opacity_logits[i]);
   let kmax = (frame.sh_degree + 1u) * (frame.sh_degree + 1u);
-  let sh_base = i * frame.sh_coeffs * 3u;
   var acc_mean = vec3<f32>(0.0);
   var acc_logit = 0.0;
   for (var v = 0u; v < frame.num_views; v++) {
@@ -41,20 +73,13 @@ fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let dir = d / len;
     let basis = sh_basis(frame.sh_degree, dir);
     var raw = vec3<f32>(0.5);
-    for (var k = 0u; k < kmax; k++) {
-      let o = sh_base + k * 3u;
-      raw += basis[k] * vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
-    }
+    for (var k = 0u; k < kmax; k++) { raw += basis[k] * sh_coeff(i, k); }
     let v_raw = select(vec3<f32>(0.0), v_rgb, raw >= vec3<f32>(0.0));
     let bgrad = sh_basis_grad(frame.sh_degree, dir);
     var v_dir = vec3<f32>(0.0);
     for (var k = 0u; k < kmax; k++) {
-      let o = sh_base + k * 3u;
-      let coeff = vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
-      v_sh[o] += basis[k] * v_raw.x;
-      v_sh[o + 1u] += basis[k] * v_raw.y;
-      v_sh[o + 2u] += basis[k] * v_raw.z;
-      v_dir += bgrad[k] * dot(coeff, v_raw);
+      add_v_sh(i, k, basis[k] * v_raw);
+      v_dir += bgrad[k] * dot(sh_coeff(i, k), v_raw);
     }
     acc_mean += (v_dir - dir * dot(dir, v_dir)) / len;
   }

@@ -37,9 +37,12 @@ struct Frame {
   antialiased: u32,
   background: vec4<f32>,
   num_isects: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
+  // The renderer may split a batch's views into chunks, each with its own uniform: images
+  // and pixel state are indexed by view_base + view over total_views.
+  view_base: u32,
+  total_views: u32,
+  // Splats whose SH coefficients sit in the first of two SH bindings (SH_SPLIT kernels).
+  sh_split: u32,
   views: array<View, MAX_VIEWS>,
 }
 

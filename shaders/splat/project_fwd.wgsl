@@ -17,6 +17,22 @@
 @group(0) @binding(6) var<storage, read_write> projected: array<vec4<u32>>; // f32 bits, see common.wgsl
 @group(0) @binding(7) var<storage, read_write> tile_counts: array<u32>;
 @group(0) @binding(8) var<storage, read_write> radii: array<u32>;
+#if SH_SPLIT
+// Splats from frame.sh_split on: the second range of an SH buffer over the binding limit.
+@group(0) @binding(9) var<storage, read> sh_hi: array<f32>;
+#endif
+
+// Coefficient k (rgb) of splat i.
+fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
+#if SH_SPLIT
+  if (i >= frame.sh_split) {
+    let o = (i - frame.sh_split) * frame.sh_coeffs * 3u + k * 3u;
+    return vec3<f32>(sh_hi[o], sh_hi[o + 1u], sh_hi[o + 2u]);
+  }
+#endif
+  let o = i * frame.sh_coeffs * 3u + k * 3u;
+  return vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
+}
 
 @compute @workgroup_size(64)
 fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -72,12 +88,8 @@ fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   let dir = normalize(mean - view.campos.xyz);
   let basis = sh_basis(frame.sh_degree, dir);
   let kmax = (frame.sh_degree + 1u) * (frame.sh_degree + 1u);
-  let sh_base = i * frame.sh_coeffs * 3u;
   var rgb = vec3<f32>(0.5);
-  for (var k = 0u; k < kmax; k++) {
-    let o = sh_base + k * 3u;
-    rgb += basis[k] * vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
-  }
+  for (var k = 0u; k < kmax; k++) { rgb += basis[k] * sh_coeff(i, k); }
   rgb = max(rgb, vec3<f32>(0.0));
   let normal = g.normal_sign * g.rq[g.axis];
   // Stored as u32 so that the packed tile corners are never touched by float handling.

@@ -68,7 +68,7 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   var g_alpha_bg: array<f32, SPANS>;
   var g_feat: array<array<f32, CH>, SPANS>;
   var suffix: array<array<f32, CH>, SPANS>;
-  let npix = frame.num_views * frame.width * frame.height;
+  let npix = frame.total_views * frame.width * frame.height;
   let bg = frame.background.xyz;
   var lane_end = range.x;
   for (var p = 0u; p < SPANS; p++) {
@@ -76,7 +76,7 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let py = ty * TILE + p / 2u;
     end[p] = range.x;
     if (px >= frame.width || py >= frame.height) { continue; }
-    let pix = (view * frame.height + py) * frame.width + px;
+    let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
     let st = pixel_state[pix];
     T_final[p] = bitcast<f32>(st.x);
     T[p] = T_final[p];

@@ -121,7 +121,7 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     let px = tx * TILE + (p % 2u) * LANES + lane;
     let py = ty * TILE + p / 2u;
     if (px >= frame.width || py >= frame.height) { continue; }
-    let pix = (view * frame.height + py) * frame.width + px;
+    let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
     let c = rgb[p] + T[p] * bg;
     out_rgb[pix * 3u] = c.x;
     out_rgb[pix * 3u + 1u] = c.y;

@@ -18,7 +18,7 @@ fn stats_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let i = linear_invocation(wid, nwg, lid, 64u);
   let n = frame.num_splats;
   if (i >= n) { return; }
-  let scale = vec2<f32>(f32(frame.width), f32(frame.height)) * 0.5 * f32(frame.num_views);
+  let scale = vec2<f32>(f32(frame.width), f32(frame.height)) * 0.5 * f32(frame.total_views);
   var norm = 0.0;
   var abs_norm = 0.0;
   var count = 0.0;

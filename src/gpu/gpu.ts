@@ -57,6 +57,10 @@ function browserShaderReader(base = '/shaders/'): ShaderReader {
   };
 }
 
+function envBufferCap(): number {
+  return isNode() && process.env.RL4D_BUFFER_LIMIT ? Number(process.env.RL4D_BUFFER_LIMIT) : Infinity;
+}
+
 function isBuffer(b: Binding): b is GPUBuffer {
   return typeof (b as GPUBuffer).mapState === 'string';
 }
@@ -156,12 +160,27 @@ export class Gpu {
 
   // ---------------------------------------------------------------- buffers
 
-  /** Checks a size against the device's buffer limits, naming the limit and what to reduce. */
-  checkSize(label: string, byteSize: number, what = 'the number of splats, views or the image size'): void {
-    // RL4D_BUFFER_LIMIT (bytes) emulates a smaller device, e.g. a browser's defaults.
-    const cap = isNode() && process.env.RL4D_BUFFER_LIMIT ? Number(process.env.RL4D_BUFFER_LIMIT) : Infinity;
-    const maxBuffer = Math.min(this.limits.maxBufferSize, cap);
-    const maxBinding = Math.min(this.limits.maxStorageBufferBindingSize, cap);
+  /**
+   * The largest storage binding and buffer, in bytes. RL4D_BUFFER_LIMIT (bytes) emulates a
+   * smaller device: bindings up to it and buffers up to twice it, as a browser's defaults
+   * (128 and 256 MiB).
+   */
+  get maxBindingBytes(): number {
+    return Math.min(this.limits.maxStorageBufferBindingSize, envBufferCap());
+  }
+
+  get maxBufferBytes(): number {
+    return Math.min(this.limits.maxBufferSize, 2 * envBufferCap());
+  }
+
+  /**
+   * Checks a size against the device's buffer limits, naming the limit and what to reduce.
+   * `ranged`: the buffer is bound in several ranges (each within the binding limit), so
+   * only the buffer limit applies.
+   */
+  checkSize(label: string, byteSize: number, what = 'the number of splats, views or the image size', ranged = false): void {
+    const maxBuffer = this.maxBufferBytes;
+    const maxBinding = ranged ? Infinity : this.maxBindingBytes;
     if (byteSize > maxBuffer || byteSize > maxBinding) {
       const limit = byteSize > maxBinding ? `maxStorageBufferBindingSize (${maxBinding} bytes)` : `maxBufferSize (${maxBuffer} bytes)`;
       throw new InputError(
@@ -170,19 +189,19 @@ export class Gpu {
     }
   }
 
-  /** A storage buffer (at least 4 bytes, size rounded up to 4), zero-filled by WebGPU. */
-  buffer(label: string, byteSize: number, usage: number = STORAGE_RW): GPUBuffer {
+  /** A storage buffer (at least 4 bytes, size rounded up to 4), zero-filled by WebGPU. `ranged`: see checkSize. */
+  buffer(label: string, byteSize: number, usage: number = STORAGE_RW, ranged = false): GPUBuffer {
     const size = Math.max(4, Math.ceil(byteSize / 4) * 4);
-    if (usage & BufferUsage.STORAGE) this.checkSize(label, size);
+    if (usage & BufferUsage.STORAGE) this.checkSize(label, size, undefined, ranged);
     return this.device.createBuffer({ label, size, usage });
   }
 
   /** A storage buffer initialised from typed data. */
-  upload(label: string, data: ArrayBufferView, usage: number = STORAGE_RW): GPUBuffer {
+  upload(label: string, data: ArrayBufferView, usage: number = STORAGE_RW, ranged = false): GPUBuffer {
     // mappedAtCreation rather than writeBuffer: Dawn in Node has crashed on large queued
     // writes followed by other async calls, and this path copies once with no staging.
     const size = Math.max(4, Math.ceil(data.byteLength / 4) * 4);
-    if (usage & BufferUsage.STORAGE) this.checkSize(label, size);
+    if (usage & BufferUsage.STORAGE) this.checkSize(label, size, undefined, ranged);
     const buf = this.device.createBuffer({ label, size, usage: usage | BufferUsage.COPY_DST, mappedAtCreation: true });
     new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     buf.unmap();

@@ -64,13 +64,14 @@ export class GaussianCloud {
     checkLength('quats', data.quats, n * 4);
     checkLength('opacityLogits', data.opacityLogits, n);
     checkLength('sh', data.sh, n * shCoeffCount(data.shDegree) * 3);
-    gpu.checkSize('splat sh', data.sh.byteLength, 'the number of splats or the SH degree');
+    // The SH buffer may pass the binding limit: the splat renderer binds it in two ranges.
+    gpu.checkSize('splat sh', data.sh.byteLength, 'the number of splats or the SH degree', true);
     return new GaussianCloud(gpu, n, data.shDegree, {
       means: gpu.upload('splat means', data.means),
       logScales: gpu.upload('splat logScales', data.logScales),
       quats: gpu.upload('splat quats', data.quats),
       opacityLogits: gpu.upload('splat opacityLogits', data.opacityLogits),
-      sh: gpu.upload('splat sh', data.sh),
+      sh: gpu.upload('splat sh', data.sh, undefined, true),
     });
   }
 
@@ -125,7 +126,7 @@ export class GaussianGrads {
     this.logScales = gpu.buffer('grad logScales', count * 12);
     this.quats = gpu.buffer('grad quats', count * 16);
     this.opacityLogits = gpu.buffer('grad opacityLogits', count * 4);
-    this.sh = gpu.buffer('grad sh', count * k * 12);
+    this.sh = gpu.buffer('grad sh', count * k * 12, undefined, true); // bound in ranges, as GaussianCloud.sh
     this.gradNorm2d = gpu.buffer('stat gradNorm2d', count * 4);
     this.absGradNorm2d = gpu.buffer('stat absGradNorm2d', count * 4);
     this.visibleCount = gpu.buffer('stat visibleCount', count * 4);
@@ -134,7 +135,7 @@ export class GaussianGrads {
 
   static create(gpu: Gpu, count: number, shDegree: number): GaussianGrads {
     checkDegree(shDegree);
-    gpu.checkSize('grad sh', count * shCoeffCount(shDegree) * 12, 'the number of splats or the SH degree');
+    gpu.checkSize('grad sh', count * shCoeffCount(shDegree) * 12, 'the number of splats or the SH degree', true);
     return new GaussianGrads(gpu, count, shDegree);
   }
 

@@ -53,7 +53,24 @@ export function resolveOptions(o: RenderOptions | undefined, cloudDegree: number
   return { background: o?.background ?? [0, 0, 0], shDegree, antialiased: o?.antialiased ?? false, near, far };
 }
 
-export function packFrameUniform(shape: BatchShape, cameras: Camera[], count: number, shCoeffs: number, o: ResolvedOptions): ArrayBuffer {
+/**
+ * Where a uniform's views sit in the whole frame when the renderer splits the views into
+ * chunks, and how the SH buffer is split into two bindings (splats in the first range).
+ */
+export interface ChunkPlacement {
+  viewBase: number;
+  totalViews: number;
+  shSplit: number;
+}
+
+export function packFrameUniform(
+  shape: BatchShape,
+  cameras: Camera[],
+  count: number,
+  shCoeffs: number,
+  o: ResolvedOptions,
+  place: ChunkPlacement = { viewBase: 0, totalViews: shape.views, shSplit: count },
+): ArrayBuffer {
   const bytes = new ArrayBuffer(FRAME_UNIFORM_BYTES);
   const u = new Uint32Array(bytes);
   const f = new Float32Array(bytes);
@@ -61,6 +78,7 @@ export function packFrameUniform(shape: BatchShape, cameras: Camera[], count: nu
   f.set([o.near, o.far, EPS2D], 8);
   u[11] = o.antialiased ? 1 : 0;
   f.set([...o.background, 0], 12);
+  u.set([place.viewBase, place.totalViews, place.shSplit], NUM_ISECTS_WORD + 1);
   cameras.forEach((c, v) => {
     const m = c.viewmat;
     const base = HEADER_WORDS + v * VIEW_WORDS;

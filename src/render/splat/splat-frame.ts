@@ -9,15 +9,41 @@ import type { RenderOutput } from '../types.ts';
 import type { BatchShape, ResolvedOptions } from './frame-uniform.ts';
 import type { DistortionState } from './distortion.ts';
 
+/**
+ * The per-chunk state of a frame whose views were rendered in chunks (one chunk when they
+ * all fit): its uniform (views viewBase.. of the frame), projected splats, radii and
+ * visibility, sorted intersections and tile ranges.
+ */
+export interface SplatChunk {
+  viewBase: number;
+  views: number;
+  uniform: GPUBuffer;
+  projected: GPUBuffer;
+  radii: GPUBuffer;
+  visible: GPUBuffer;
+  isectIds: GPUBuffer;
+  numIsects: number;
+  ranges: GPUBuffer;
+}
+
+export function destroyChunk(c: SplatChunk): void {
+  for (const b of [c.uniform, c.projected, c.radii, c.visible, c.isectIds, c.ranges]) b.destroy();
+}
+
 export interface SplatFrameState {
   cloud: GaussianCloud;
   shape: BatchShape;
   options: ResolvedOptions;
+  /** Splats whose SH coefficients the first of two SH bindings holds; the count when unsplit. */
+  shSplit: number;
+  /** The chunks of views, in order; the fields below are those of the first. */
+  chunks: SplatChunk[];
   uniform: GPUBuffer;
   /** [V][N] x 4 vec4<u32> (layout in shaders/splat/common.wgsl). */
   projected: GPUBuffer;
   /** Depth-then-tile sorted (view, splat) ids of the intersections. */
   isectIds: GPUBuffer;
+  /** Intersections of all chunks. */
   numIsects: number;
   /** [V][tiles] (start, end). */
   ranges: GPUBuffer;
@@ -71,7 +97,8 @@ export class SplatFrame implements RenderOutput {
 
   destroy(): void {
     const s = this.state;
-    for (const b of [this.rgb, this.alpha, this.depth, this.normal, this.radii, this.visible, s.uniform, s.projected, s.isectIds, s.ranges, s.pixelState]) b.destroy();
+    for (const b of [this.rgb, this.alpha, this.depth, this.normal, this.radii, this.visible, s.pixelState]) b.destroy();
+    for (const c of s.chunks) destroyChunk(c);
     const d = s.distortion;
     if (d) for (const b of [d.image, d.moments, d.params]) b.destroy();
   }

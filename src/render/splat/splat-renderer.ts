@@ -3,8 +3,10 @@
  * views goes through project_fwd, depth sort, tile binning (prefix sum, emit, stable
  * (view, tile) sort, ranges) and rasterize_fwd; the backward replays the frame with
  * rasterize_bwd, then project_bwd, color_bwd and stats_bwd add into GaussianGrads.
+ * Batches whose [views][splats] buffers pass the binding limit run in chunks of views into
+ * one frame; SH buffers over it are bound in two ranges (SH_SPLIT kernels).
  */
-import type { Gpu } from '../../gpu/gpu.ts';
+import type { Binding, Gpu } from '../../gpu/gpu.ts';
 import type { PassProfiler } from '../../gpu/profiler.ts';
 import { PrefixSum, subgroupLayoutSize } from '../../gpu/prefix-sum.ts';
 import { bitsForMaxKey, RadixSorter } from '../../gpu/radix-sort.ts';
@@ -12,12 +14,20 @@ import { InputError } from '../../errors.ts';
 import type { Camera } from '../../math/camera.ts';
 import type { GaussianCloud, GaussianGrads } from '../../scene/gaussian-cloud.ts';
 import type { RenderCotangents, RenderOptions } from '../types.ts';
-import { batchShape, NUM_ISECTS_WORD, packFrameUniform, resolveOptions } from './frame-uniform.ts';
-import { SplatFrame } from './splat-frame.ts';
+import { batchShape, NUM_ISECTS_WORD, packFrameUniform, resolveOptions, type BatchShape, type ChunkPlacement, type ResolvedOptions } from './frame-uniform.ts';
+import { destroyChunk, SplatFrame, type SplatChunk } from './splat-frame.ts';
 import { SplatDistortion } from './distortion.ts';
 
 const PROJECTED_BYTES = 64;
 const GRAD2D_BYTES = 64;
+
+/** The two ranges of an SH buffer bound in two: [0, bytes) and the rest. */
+function shBindings(buffer: GPUBuffer, bytes: number): [GPUBufferBinding, GPUBufferBinding] {
+  return [
+    { buffer, offset: 0, size: bytes },
+    { buffer, offset: bytes, size: buffer.size - bytes },
+  ];
+}
 
 export interface SplatRendererOptions {
   /**
@@ -88,21 +98,116 @@ export class SplatRenderer {
     return this.profiler?.pass(label);
   }
 
+  /**
+   * Views per chunk: the [views][splats] buffers (projected splats, screen-space gradients)
+   * of a chunk must fit one binding; a batch over that is rendered chunk by chunk into one
+   * frame. One view that does not fit gets the clear limit error.
+   */
+  private viewsPerChunk(n: number, views: number): number {
+    const what = 'the number of splats';
+    this.gpu.checkSize('splat projected (one view)', n * PROJECTED_BYTES, what);
+    return Math.max(1, Math.min(views, Math.floor(this.gpu.maxBindingBytes / Math.max(n * PROJECTED_BYTES, 1))));
+  }
+
+  /**
+   * How the SH buffers are bound: whole, or in two ranges (the second at an offset the
+   * device allows) when they pass the binding limit; more than two ranges' worth is refused.
+   */
+  private shRanges(cloud: GaussianCloud): { split: number; bytes: number } | null {
+    const gpu = this.gpu;
+    const perSplat = cloud.shCoeffs * 12;
+    const total = cloud.count * perSplat;
+    const maxBinding = gpu.maxBindingBytes;
+    if (total <= maxBinding) return null;
+    const align = gpu.limits.minStorageBufferOffsetAlignment;
+    const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+    const unit = align / gcd(align, perSplat); // splats per aligned step
+    const split = Math.floor(maxBinding / perSplat / unit) * unit;
+    if (total - split * perSplat > maxBinding)
+      throw new InputError(
+        `Buffer 'splat sh' needs ${total} bytes, over two bindings of this device's maxStorageBufferBindingSize (${maxBinding} bytes); reduce the number of splats or the SH degree.`,
+      );
+    return { split, bytes: split * perSplat };
+  }
+
   async forward(cloud: GaussianCloud, cameras: Camera[], options?: RenderOptions): Promise<SplatFrame> {
     const gpu = this.gpu;
     const shape = batchShape(cameras);
     const opts = resolveOptions(options, cloud.shDegree);
     const n = cloud.count;
-    const vn = shape.views * n;
     const pixels = shape.views * shape.width * shape.height;
-    const tiles = shape.tilesX * shape.tilesY;
-    const what = 'the number of splats, views per batch or the image size';
-    gpu.checkSize('splat projected', vn * PROJECTED_BYTES, what);
-    gpu.checkSize('splat gradients (screen space)', vn * GRAD2D_BYTES, what);
     gpu.checkSize('image rgb', pixels * 12, 'the views per batch or the image size');
+    const perChunk = this.viewsPerChunk(n, shape.views);
+    if (perChunk < shape.views && options?.distortion)
+      throw new InputError(`render: depth distortion needs all ${shape.views} views in one chunk; ${n} splats allow ${perChunk}. Render fewer views per batch.`);
+    const sh = this.shRanges(cloud);
+    const images = {
+      rgb: gpu.buffer('image rgb', pixels * 12),
+      alpha: gpu.buffer('image alpha', pixels * 4),
+      depth: gpu.buffer('image depth', pixels * 4),
+      normal: gpu.buffer('image normal', pixels * 12),
+      pixelState: gpu.buffer('splat pixel state', pixels * 8),
+    };
+    const chunks: SplatChunk[] = [];
+    const wholeRadii: GPUBuffer[] = [];
+    const destroyAll = () => {
+      for (const b of Object.values(images)) b.destroy();
+      for (const c of chunks) destroyChunk(c);
+      for (const b of wholeRadii) b.destroy();
+    };
+    try {
+      for (let v0 = 0; v0 < shape.views; v0 += perChunk) {
+        const cams = cameras.slice(v0, v0 + perChunk);
+        const place = { viewBase: v0, totalViews: shape.views, shSplit: sh ? sh.split : n };
+        chunks.push(await this.forwardChunk(cloud, cams, { ...shape, views: cams.length }, opts, place, sh, images));
+      }
+      // One chunk: its radii and visibility are the frame's; else they are gathered.
+      let radii = chunks[0].radii;
+      let visible = chunks[0].visible;
+      if (chunks.length > 1) {
+        radii = gpu.buffer('splat radii', shape.views * n * 4);
+        visible = gpu.buffer('splat visible', shape.views * n * 4);
+        wholeRadii.push(radii, visible);
+        const enc = gpu.device.createCommandEncoder({ label: 'splat radii of all chunks' });
+        for (const c of chunks) {
+          enc.copyBufferToBuffer(c.radii, 0, radii, c.viewBase * n * 4, c.views * n * 4);
+          enc.copyBufferToBuffer(c.visible, 0, visible, c.viewBase * n * 4, c.views * n * 4);
+        }
+        await gpu.submit('splat radii of all chunks', enc);
+      }
+      const c0 = chunks[0];
+      const frame = new SplatFrame(
+        cameras,
+        { rgb: images.rgb, alpha: images.alpha, depth: images.depth, normal: images.normal, radii, visible },
+        {
+          cloud, shape, options: opts, pixelState: images.pixelState, chunks, shSplit: sh ? sh.split : n,
+          uniform: c0.uniform, projected: c0.projected, isectIds: c0.isectIds, ranges: c0.ranges,
+          numIsects: chunks.reduce((a, c) => a + c.numIsects, 0),
+        },
+      );
+      if (options?.distortion) await this.addDistortion(frame, options);
+      return frame;
+    } catch (e) {
+      destroyAll();
+      throw e;
+    }
+  }
 
-    const uniformBytes = packFrameUniform(shape, cameras, n, cloud.shCoeffs, opts);
-    const uniform = gpu.uniform('splat frame', new Uint8Array(uniformBytes));
+  /** Projects, bins and rasterizes the views of one chunk into the frame's images. */
+  private async forwardChunk(
+    cloud: GaussianCloud,
+    cameras: Camera[],
+    shape: BatchShape,
+    opts: ResolvedOptions,
+    place: ChunkPlacement,
+    sh: { split: number; bytes: number } | null,
+    images: { rgb: GPUBuffer; alpha: GPUBuffer; depth: GPUBuffer; normal: GPUBuffer; pixelState: GPUBuffer },
+  ): Promise<SplatChunk> {
+    const gpu = this.gpu;
+    const n = cloud.count;
+    const vn = shape.views * n;
+    const tiles = shape.tilesX * shape.tilesY;
+    const uniform = gpu.uniform('splat frame', new Uint8Array(packFrameUniform(shape, cameras, n, cloud.shCoeffs, opts, place)));
     const created: GPUBuffer[] = [];
     const buf = (label: string, bytes: number) => {
       const b = gpu.buffer(label, bytes);
@@ -125,7 +230,12 @@ export class SplatRenderer {
       if (vn > 0) {
         const enc = gpu.device.createCommandEncoder({ label: 'splat project + depth sort' });
         const groups = (threads: number, size: number) => Math.ceil(threads / size);
-        gpu.dispatch(enc, this.k.project, [uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
+        const params = [cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits];
+        if (sh) {
+          const project = await this.gpu.kernel({ file: 'splat/project_fwd.wgsl', entry: 'project_fwd', defines: { SH_SPLIT: true } });
+          const [lo, hi] = shBindings(cloud.sh, sh.bytes);
+          gpu.dispatch(enc, project, [uniform, ...params, lo, projected, tileCounts, radii, hi], groups(vn, 64), this.ts('project'));
+        } else gpu.dispatch(enc, this.k.project, [uniform, ...params, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
         gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, depthKeys, depthIds, visible], groups(vn, 256), this.ts('bin'));
         depthSorted = this.sorter.sort(enc, depthKeys, depthIds, vn, 32).values;
         gpu.dispatch(enc, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(vn, 256), this.ts('bin'));
@@ -137,41 +247,24 @@ export class SplatRenderer {
       gpu.write(uniform, new Uint32Array([numIsects]), NUM_ISECTS_WORD * 4);
 
       const isectKeys = buf('splat intersection keys', numIsects * 4);
-      const isectIds = gpu.buffer('splat intersection ids', numIsects * 4);
-      const ranges = gpu.buffer('splat tile ranges', shape.views * tiles * 8);
-      const rgb = gpu.buffer('image rgb', pixels * 12);
-      const alpha = gpu.buffer('image alpha', pixels * 4);
-      const depth = gpu.buffer('image depth', pixels * 4);
-      const normal = gpu.buffer('image normal', pixels * 12);
-      const pixelState = gpu.buffer('splat pixel state', pixels * 8);
-      const frameBuffers = [isectIds, ranges, rgb, alpha, depth, normal, pixelState];
-      try {
-        const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
-        if (numIsects > 0) {
-          gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
-          // Keys run to views * tiles inclusive (the padding key, see bin_emit.wgsl).
-          const keyBits = bitsForMaxKey(shape.views * tiles);
-          this.sorter.sort(enc, isectKeys, isectIds, numIsects, keyBits);
-          gpu.dispatch(enc, this.k.ranges, [uniform, isectKeys, ranges], Math.ceil(numIsects / 256), this.ts('bin'));
-        }
-        gpu.dispatch(enc, this.k.rasterize, [uniform, ranges, isectIds, projected, rgb, alpha, depth, normal, pixelState], shape.views * tiles, this.ts('rasterize'));
-        await gpu.submit('splat forward: binning and rasterize', enc);
-      } catch (e) {
-        for (const b of frameBuffers) b.destroy();
-        throw e;
+      const isectIds = buf('splat intersection ids', numIsects * 4);
+      const ranges = buf('splat tile ranges', shape.views * tiles * 8);
+      const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
+      if (numIsects > 0) {
+        gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
+        // Keys run to views * tiles inclusive (the padding key, see bin_emit.wgsl).
+        const keyBits = bitsForMaxKey(shape.views * tiles);
+        this.sorter.sort(enc, isectKeys, isectIds, numIsects, keyBits);
+        gpu.dispatch(enc, this.k.ranges, [uniform, isectKeys, ranges], Math.ceil(numIsects / 256), this.ts('bin'));
       }
-      // Keep what the frame owns; drop the temporaries once the queue has used them.
-      const keep = new Set([projected, radii, visible]);
-      const temporaries = created.filter((b) => !keep.has(b));
+      const im = images;
+      gpu.dispatch(enc, this.k.rasterize, [uniform, ranges, isectIds, projected, im.rgb, im.alpha, im.depth, im.normal, im.pixelState], shape.views * tiles, this.ts('rasterize'));
+      await gpu.submit('splat forward: binning and rasterize', enc);
+      // Keep what the chunk owns; drop the temporaries once the queue has used them.
+      const keep = new Set([projected, radii, visible, isectIds, ranges]);
       await gpu.device.queue.onSubmittedWorkDone();
-      for (const b of temporaries) b.destroy();
-      const frame = new SplatFrame(
-        cameras,
-        { rgb, alpha, depth, normal, radii, visible },
-        { cloud, shape, options: opts, uniform, projected, isectIds, numIsects, ranges, pixelState },
-      );
-      if (options?.distortion) await this.addDistortion(frame, options);
-      return frame;
+      for (const b of created) if (!keep.has(b)) b.destroy();
+      return { viewBase: place.viewBase, views: shape.views, uniform, projected, radii, visible, isectIds, numIsects, ranges };
     } catch (e) {
       for (const b of created) b.destroy();
       uniform.destroy();
@@ -189,35 +282,48 @@ export class SplatRenderer {
     const n = cloud.count;
     if (n === 0) return;
     const pixels = frame.pixels;
-    const vn = s.shape.views * n;
     const tiles = s.shape.tilesX * s.shape.tilesY;
+    const sh = this.shRanges(cloud);
+    const colorBwd = sh ? await gpu.kernel({ file: 'splat/color_bwd.wgsl', entry: 'color_bwd', defines: { SH_SPLIT: true } }) : this.k.colorBwd;
+    const [shLo, shHi]: [Binding, Binding] = sh ? shBindings(cloud.sh, sh.bytes) : [cloud.sh, cloud.sh];
+    const [vShLo, vShHi]: [Binding, Binding] = sh ? shBindings(grads.sh, sh.bytes) : [grads.sh, grads.sh];
     // Cotangents packed [rgb P*3][alpha P][depth P][normal P*3] so rasterize_bwd binds one buffer.
     const packed = gpu.buffer('splat packed cotangents', pixels * 32);
-    const grad2d = gpu.buffer('splat gradients (screen space)', vn * GRAD2D_BYTES);
     try {
-      const enc = gpu.device.createCommandEncoder({ label: 'splat backward' });
       const parts: [GPUBuffer | undefined, number, number][] = [
         [cotangents.rgb, 0, pixels * 12],
         [cotangents.alpha, pixels * 12, pixels * 4],
         [cotangents.depth, pixels * 16, pixels * 4],
         [cotangents.normal, pixels * 20, pixels * 12],
       ];
+      const copies = gpu.device.createCommandEncoder({ label: 'splat backward: cotangents' });
       for (const [src, offset, bytes] of parts) {
         if (src && src.size < bytes) throw new InputError(`splat backward: cotangent buffer '${src.label}' has ${src.size} bytes, the frame needs ${bytes}.`);
-        if (src) enc.copyBufferToBuffer(src, 0, packed, offset, bytes);
+        if (src) copies.copyBufferToBuffer(src, 0, packed, offset, bytes);
       }
+      await gpu.submit('splat backward: cotangents', copies);
       const rasterizeBwd = cotangents.depth || cotangents.normal ? this.k.rasterizeBwd : this.k.rasterizeBwdRgb;
-      gpu.dispatch(enc, rasterizeBwd, [s.uniform, s.ranges, s.isectIds, s.projected, s.pixelState, packed, grad2d], s.shape.views * tiles, this.ts('rasterize_bwd'));
-      if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, cotangents.distortion, grad2d);
-      const groups = Math.ceil(n / 64);
-      gpu.dispatch(enc, this.k.projectBwd, [s.uniform, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, grad2d, grads.means, grads.logScales, grads.quats], groups, this.ts('project_bwd'));
-      gpu.dispatch(enc, this.k.colorBwd, [s.uniform, cloud.means, cloud.sh, cloud.opacityLogits, s.projected, grad2d, grads.sh, grads.means, grads.opacityLogits], groups, this.ts('project_bwd'));
-      gpu.dispatch(enc, this.k.statsBwd, [s.uniform, grad2d, frame.radii, grads.gradNorm2d, grads.absGradNorm2d, grads.visibleCount, grads.maxRadius], groups, this.ts('project_bwd'));
-      await gpu.submit('splat backward', enc);
-      await gpu.device.queue.onSubmittedWorkDone();
+      // Chunk by chunk, each with its own screen-space gradients.
+      for (const c of s.chunks) {
+        const grad2d = gpu.buffer('splat gradients (screen space)', c.views * n * GRAD2D_BYTES);
+        try {
+          const enc = gpu.device.createCommandEncoder({ label: 'splat backward' });
+          gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
+          if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, cotangents.distortion, grad2d);
+          const groups = Math.ceil(n / 64);
+          const u = c.uniform;
+          gpu.dispatch(enc, this.k.projectBwd, [u, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, grad2d, grads.means, grads.logScales, grads.quats], groups, this.ts('project_bwd'));
+          const colorBindings = [u, cloud.means, shLo, cloud.opacityLogits, c.projected, grad2d, vShLo, grads.means, grads.opacityLogits];
+          gpu.dispatch(enc, colorBwd, sh ? [...colorBindings, shHi, vShHi] : colorBindings, groups, this.ts('project_bwd'));
+          gpu.dispatch(enc, this.k.statsBwd, [u, grad2d, c.radii, grads.gradNorm2d, grads.absGradNorm2d, grads.visibleCount, grads.maxRadius], groups, this.ts('project_bwd'));
+          await gpu.submit('splat backward', enc);
+          await gpu.device.queue.onSubmittedWorkDone();
+        } finally {
+          grad2d.destroy();
+        }
+      }
     } finally {
       packed.destroy();
-      grad2d.destroy();
     }
   }
 
