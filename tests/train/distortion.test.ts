@@ -113,6 +113,34 @@ describe('distortion in the trainer', () => {
     expect(after, `mean distortion before ${before}, after ${after}`).toBeLessThan(0.8 * before);
   });
 
+  it('grpo scores its candidate renders with their distortion images', async () => {
+    const config = await parseSceneConfig(
+      {
+        prompt: 'a small blob',
+        seed: 3,
+        representation: { kind: 'splats', init: { count: 32, radius: 0.5, opacity: 0.6 } },
+        rewards: { components: [{ name: 'geometry', weight: 1, options: { ...distortionOnly, distortionWeight: 1000 } }] },
+        algorithm: { name: 'grpo', options: { groupSize: 4, epochs: 1 } },
+        schedule: { steps: 2 },
+        cameras: { width: 16, height: 16, viewsPerStep: 2 },
+        densify: { strategy: 'none' },
+      },
+      registryValidators(),
+      { file: 'grpo.json' },
+    );
+    const out = mkdtempSync(join(tmpdir(), 'rl4d-distortion-grpo-'));
+    const r = await train(gpu(), config, { outDir: out, progress: quiet, skipOutputs: true });
+    r.representation.destroy();
+    const rows = readMetrics(join(out, 'metrics.jsonl'));
+    for (const row of rows) {
+      const failures = Object.entries(row.metrics).filter(([k, v]) => k.endsWith('failures') && v !== 0);
+      expect(failures, JSON.stringify(row.metrics)).toEqual([]);
+      const d = Object.entries(row.metrics).filter(([k]) => k.endsWith('geometry.distortion')).map(([, v]) => v);
+      expect(d.length, JSON.stringify(Object.keys(row.metrics))).toBeGreaterThan(0);
+      expect(d.every((x) => x > 0)).toBe(true);
+    }
+  });
+
   it('refuses a NeRF run whose reward needs distortion, naming the reward and the representation', async () => {
     const config = await parseSceneConfig(
       {
