@@ -189,7 +189,8 @@ describe('geometry reward', () => {
     expect(g[0]).toBeCloseTo(-3 / (soft.width * soft.height), 6);
   });
 
-  it('refuses a distortion weight when the views carry no distortion image, naming the option', async () => {
+  it('refuses a distortion weight when the views carry no distortion image, and a negative one, naming the option', async () => {
     await expect(distortionOnly(1).score(asViews(soft), gpu())).rejects.toThrow(/geometry: distortionWeight is 1 .*distortion: true/);
+    expect(() => createGeometryReward({ distortionWeight: -1 })).toThrow(/distortionWeight/);
   });
 });
