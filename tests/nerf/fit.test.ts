@@ -5,56 +5,20 @@ import { useGpu } from '../helpers/gpu.ts';
 import { RadianceField } from '../../src/scene/radiance-field.ts';
 import { fieldLayout } from '../../src/scene/nerf/layout.ts';
 import { marchSettings, type MarchSettings } from '../../src/render/nerf/renderer.ts';
-import { cameraRay, MIN_TRANSMITTANCE } from '../../src/reference/nerf/render.ts';
 import { Adam } from '../../src/train/adam.ts';
 import { orbitCamera, type Camera } from '../../src/math/camera.ts';
 import type { RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
+import { psnr, renderBlobs, type Blob } from './fixtures.ts';
 
 const gpu = useGpu();
 
-const BLOBS = [
+const BLOBS: Blob[] = [
   { centre: [-0.3, 0, 0], scale: 0.25, density: 25, colour: [0.9, 0.2, 0.1] },
   { centre: [0.35, 0.15, 0.1], scale: 0.2, density: 25, colour: [0.1, 0.4, 0.9] },
 ];
 
 /** The analytic scene marched with the same rays and steps as the renderer. */
-function renderScene(cfg: RadianceFieldConfig, cams: Camera[], s: MarchSettings): Float32Array {
-  const layout = fieldLayout(cfg);
-  const out = new Float32Array(cams.length * cams[0].width * cams[0].height * 3);
-  let id = 0;
-  for (const cam of cams)
-    for (let py = 0; py < cam.height; py++)
-      for (let px = 0; px < cam.width; px++, id++) {
-        const ray = cameraRay(layout, cam, px, py, s);
-        let T = 1;
-        const C = [0, 0, 0];
-        for (let i = 0; i < s.maxSteps; i++) {
-          const t = ray.t0 + (i + 0.5) * s.step;
-          if (t >= ray.t1 || T < MIN_TRANSMITTANCE) break;
-          const p = [0, 1, 2].map((a) => ray.o[a] + t * ray.d[a]);
-          let sigma = 0;
-          const col = [0, 0, 0];
-          for (const b of BLOBS) {
-            const r2 = p.reduce((acc, v, a) => acc + (v - b.centre[a]) ** 2, 0);
-            const sb = b.density * Math.exp(-r2 / (2 * b.scale ** 2));
-            sigma += sb;
-            for (let c = 0; c < 3; c++) col[c] += sb * b.colour[c];
-          }
-          if (sigma <= 0) continue;
-          const w = T * (1 - Math.exp(-sigma * s.step));
-          for (let c = 0; c < 3; c++) C[c] += (w * col[c]) / sigma;
-          T *= Math.exp(-sigma * s.step);
-        }
-        for (let c = 0; c < 3; c++) out[id * 3 + c] = C[c] + T * s.background[c];
-      }
-  return out;
-}
-
-function psnr(a: Float32Array, b: ArrayLike<number>): number {
-  let se = 0;
-  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
-  return 10 * Math.log10(1 / (se / a.length));
-}
+const renderScene = (cfg: RadianceFieldConfig, cams: Camera[], s: MarchSettings) => renderBlobs(cfg, cams, s, () => BLOBS);
 
 describe('NeRF fitting', () => {
   it('recovers held-out views of an analytic scene at >= 25 dB', async () => {

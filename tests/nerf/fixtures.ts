@@ -2,6 +2,8 @@
 import { orbitCamera, type Camera } from '../../src/math/camera.ts';
 import { expect } from 'vitest';
 import { fieldLayout, type RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
+import type { MarchSettings } from '../../src/render/nerf/renderer.ts';
+import { cameraRay, MIN_TRANSMITTANCE } from '../../src/reference/nerf/render.ts';
 import { Rng } from '../../src/train/rng.ts';
 
 export function smallConfig(over: Partial<RadianceFieldConfig> = {}): RadianceFieldConfig {
@@ -51,3 +53,52 @@ export function blobField() {
   return { cfg, hash, mlp };
 }
 
+
+/** An isotropic Gaussian density blob of one colour. */
+export interface Blob {
+  centre: number[];
+  scale: number;
+  density: number;
+  colour: number[];
+}
+
+/** Analytic blobs (chosen per camera, e.g. by its time) marched with the renderer's rays and steps. */
+export function renderBlobs(cfg: RadianceFieldConfig, cams: Camera[], s: MarchSettings, blobsFor: (cam: Camera) => Blob[]): Float32Array {
+  const layout = fieldLayout(cfg);
+  const out = new Float32Array(cams.length * cams[0].width * cams[0].height * 3);
+  let id = 0;
+  for (const cam of cams) {
+    const blobs = blobsFor(cam);
+    for (let py = 0; py < cam.height; py++)
+      for (let px = 0; px < cam.width; px++, id++) {
+        const ray = cameraRay(layout, cam, px, py, s);
+        let T = 1;
+        const C = [0, 0, 0];
+        for (let i = 0; i < s.maxSteps; i++) {
+          const t = ray.t0 + (i + 0.5) * s.step;
+          if (t >= ray.t1 || T < MIN_TRANSMITTANCE) break;
+          const p = [0, 1, 2].map((a) => ray.o[a] + t * ray.d[a]);
+          let sigma = 0;
+          const col = [0, 0, 0];
+          for (const b of blobs) {
+            const r2 = p.reduce((acc, v, a) => acc + (v - b.centre[a]) ** 2, 0);
+            const sb = b.density * Math.exp(-r2 / (2 * b.scale ** 2));
+            sigma += sb;
+            for (let c = 0; c < 3; c++) col[c] += sb * b.colour[c];
+          }
+          if (sigma <= 0) continue;
+          const w = T * (1 - Math.exp(-sigma * s.step));
+          for (let c = 0; c < 3; c++) C[c] += (w * col[c]) / sigma;
+          T *= Math.exp(-sigma * s.step);
+        }
+        for (let c = 0; c < 3; c++) out[id * 3 + c] = C[c] + T * s.background[c];
+      }
+  }
+  return out;
+}
+
+export function psnr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return 10 * Math.log10(1 / (se / a.length));
+}

@@ -223,12 +223,13 @@ export class NerfRenderer {
     }
     // 4D: per chunk of one view, world sample positions -> deformation offsets -> warped march.
     const kPoints = await g.kernel({ file: 'nerf/sample_points.wgsl', entry: 'sample_points' });
-    const maxRays = Math.max(1, Math.floor(SAMPLE_CAPACITY / s.maxSteps));
-    const points = g.buffer('nerf sample points', maxRays * s.maxSteps * 12);
-    const scratch = def.pointScratch(maxRays * s.maxSteps);
+    const chunks = frame.chunks(Math.max(1, Math.floor(SAMPLE_CAPACITY / s.maxSteps)));
+    const slots = Math.max(...chunks.map((c) => c.count)) * s.maxSteps;
+    const points = g.buffer('nerf sample points', slots * 12);
+    const scratch = def.pointScratch(slots);
     const uniforms: GPUBuffer[] = [];
     await g.run('nerf forward 4d', (enc) => {
-      for (const c of frame.chunks(maxRays)) {
+      for (const c of chunks) {
         const rp = g.uniform('nerf render params', renderParamBytes(s, width, height, cameras.length, field.occupancy.resolution, c.offset, c.count));
         g.dispatch(enc, kPoints, [field.uniform, rp, frame.cameraBuffer, points], Math.ceil(c.count / 64));
         const hp = def.evaluatePoints(enc, c.time, points, c.count * s.maxSteps, scratch);
@@ -271,7 +272,7 @@ export class NerfRenderer {
     // sized so that their sample slots fit the HexPlane scratch.
     const maxRays = Math.max(1, Math.floor((def ? SAMPLE_CAPACITY : RECORD_CAPACITY) / s.maxSteps));
     const chunks = def ? frame.chunks(maxRays) : Array.from({ length: Math.ceil(rays / maxRays) }, (_, i) => ({ time: 0, offset: i * maxRays, count: Math.min(maxRays, rays - i * maxRays) }));
-    const slots = maxRays * s.maxSteps;
+    const slots = Math.max(...chunks.map((c) => c.count)) * s.maxSteps;
     const points = def ? g.buffer('nerf sample points', slots * 12) : undefined;
     const dOffsets = def ? g.buffer('nerf offset cotangent', slots * OFFSET_STRIDE * 4) : undefined;
     const scratch = def?.pointScratch(slots);
