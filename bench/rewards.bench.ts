@@ -120,7 +120,9 @@ async function distortionRow(gpu: Gpu, cams: ReturnType<typeof orbitCamera>[], i
     const r = await plugin.score({ ...frame, distortion: d.image, times: cams.map(() => 0), prompt: '' }, gpu);
     parts.reward.push(performance.now() - t0);
     t0 = performance.now();
-    await gpu.run('bench distortion backward', (enc) => distortion.recordBackward(enc, frame.state, d, r.grads!.distortion!, grad2d));
+    await gpu.run('bench distortion backward', (enc) => {
+      for (const c of frame.state.chunks) distortion.recordBackward(enc, frame.state, c, d, r.grads!.distortion!, grad2d);
+    });
     parts.bwd.push(performance.now() - t0);
     for (const b of Object.values(r.grads ?? {})) b?.destroy();
     for (const b of [d.image, d.moments, d.params]) b.destroy();

@@ -8,7 +8,8 @@
 //   dL/dalpha_i = e_i T_i - S / (1 - alpha_i),   dL/dm_i = 2 w_i (A m'_i - D1).
 // Two splats per round are summed over the workgroup in workgroup memory (plain stores,
 // then six invocations add 128 entries each) and added to the global gradients with one
-// compare-and-swap float add per (splat, component).
+// compare-and-swap float add per (splat, component). Runs once per chunk of views, into
+// that chunk's grad2d; images are indexed by view_base + view.
 #include "lib/dispatch.wgsl"
 #include "splat/distortion_common.wgsl"
 #include "lib/atomic_float.wgsl"
@@ -19,7 +20,7 @@
 @group(0) @binding(3) var<storage, read> isect_ids: array<u32>;
 @group(0) @binding(4) var<storage, read> projected: array<vec4<u32>>;
 @group(0) @binding(5) var<storage, read> pixel_state: array<vec2<u32>>;
-@group(0) @binding(6) var<storage, read> moments: array<vec4<f32>>; // A, D1, D2, m_first
+@group(0) @binding(6) var<storage, read> moments: array<f32>; // [V][H][W] x (D1, D2, m_first)
 @group(0) @binding(7) var<storage, read> cotangent: array<f32>; // [V][H][W]
 @group(0) @binding(8) var<storage, read_write> grad2d: array<atomic<u32>>;
 
@@ -39,7 +40,7 @@ struct Replay {
   end_index: u32,
   g: f32,
   T: f32,
-  moments: vec4<f32>,
+  moments: vec4<f32>, // A = 1 - T_final, D1, D2, m_first
   suffix: f32,
 }
 
@@ -48,14 +49,14 @@ fn load_replay(view: u32, px: u32, py: u32, start: u32) -> Replay {
   r.pixel = vec2<f32>(f32(px) + 0.5, f32(py) + 0.5);
   r.end_index = start;
   if (px >= frame.width || py >= frame.height) { return r; }
-  let pix = (view * frame.height + py) * frame.width + px;
+  let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
   r.g = cotangent[pix];
   // A pixel without cotangent adds nothing: skip its walk.
   if (r.g == 0.0) { return r; }
   let st = pixel_state[pix];
   r.T = bitcast<f32>(st.x);
   r.end_index = st.y;
-  r.moments = moments[pix];
+  r.moments = vec4<f32>(1.0 - r.T, moments[pix * 3u], moments[pix * 3u + 1u], moments[pix * 3u + 2u]);
   return r;
 }
 

@@ -4,7 +4,9 @@
 // 256 through workgroup memory. Front to back it keeps A = sum w, D1 = sum w m',
 // D2 = sum w m'^2 with m' = m - m_first (the shift keeps the f32 sums small when the splats
 // sit together), and writes L = A D2 - D1^2 = sum_{i<j} w_i w_j (m_i - m_j)^2 and the
-// moments (A, D1, D2, m_first) that distortion_bwd needs.
+// moments (D1, D2, m_first) that distortion_bwd needs (A = 1 - T it reads from the pixel
+// state; 12 bytes per pixel, so the moments fit wherever the rgb image does). Runs once per chunk of views
+// (see SplatChunk); images are indexed by view_base + view.
 #include "lib/dispatch.wgsl"
 #include "splat/distortion_common.wgsl"
 
@@ -15,7 +17,7 @@
 @group(0) @binding(4) var<storage, read> projected: array<vec4<u32>>;
 @group(0) @binding(5) var<storage, read> pixel_state: array<vec2<u32>>; // final T bits, end index
 @group(0) @binding(6) var<storage, read_write> out_distortion: array<f32>;
-@group(0) @binding(7) var<storage, read_write> out_moments: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> out_moments: array<f32>; // [V][H][W][3]
 
 const BATCH: u32 = 256u;
 var<workgroup> s_xy_op_z: array<vec4<f32>, BATCH>;
@@ -39,7 +41,7 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let py = ty * TILE + lid3.y;
   let inside = px < frame.width && py < frame.height;
   let pixel = vec2<f32>(f32(px) + 0.5, f32(py) + 0.5);
-  let pix = (view * frame.height + py) * frame.width + px;
+  let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
 
   if (lid == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
@@ -86,5 +88,7 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
   if (!inside) { return; }
   out_distortion[pix] = max(A * D2 - D1 * D1, 0.0);
-  out_moments[pix] = vec4<f32>(A, D1, D2, shift);
+  out_moments[pix * 3u] = D1;
+  out_moments[pix * 3u + 1u] = D2;
+  out_moments[pix * 3u + 2u] = shift;
 }

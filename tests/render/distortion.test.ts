@@ -79,6 +79,7 @@ describe('GPU distortion vs reference', () => {
     await renderer.backward(frame, { distortion: cotBuf }, grads);
     await renderer.backward(frame, { distortion: cotBuf }, grads);
     const refGrads = referenceDistortionBackward(data, cams, cot, o).grads;
+    const chunks = frame.state.chunks.length;
     const gpuGrads: Record<string, Float32Array> = {};
     for (const name of [...PARAMS, 'sh', 'gradNorm2d', 'absGradNorm2d'] as const) gpuGrads[name] = (await g.readF32(grads[name], refGrads[name].length)).map((x) => x / 2);
     cotBuf.destroy();
@@ -86,7 +87,7 @@ describe('GPU distortion vs reference', () => {
     grads.destroy();
     cloud.destroy();
     renderer.destroy();
-    return { got, ref, gpuGrads, refGrads };
+    return { got, ref, gpuGrads, refGrads, chunks };
   }
 
   it('forward and gradients, two views, odd size, wide range', async () => {
@@ -109,6 +110,23 @@ describe('GPU distortion vs reference', () => {
     // Default-range values are small; hold them to 1e-4 absolute and 1% of the peak.
     expectClose(got, ref, Math.min(1e-4, 0.01 * peak), 'distortion');
     for (const name of PARAMS) expectGradClose(gpuGrads[name], refGrads[name], name);
+  });
+
+  it('views rendered in chunks (a lowered binding limit) give the same distortion and gradients', async () => {
+    const data = smallScene(300, 0, 54, { opacity: 0.5, scale: 0.12 });
+    const cams = cameras(3, 23, 21);
+    // 300 splats x 64 bytes per view: a 48,000-byte binding limit holds two views per chunk
+    // and still the renderer's per-pixel buffers (3 x 23 x 21 x 32 bytes of cotangents).
+    process.env.RL4D_BUFFER_LIMIT = '48000';
+    let chunked;
+    try {
+      chunked = await run(data, cams, WIDE);
+    } finally {
+      delete process.env.RL4D_BUFFER_LIMIT;
+    }
+    expect(chunked.chunks).toBe(2);
+    expectClose(chunked.got, chunked.ref, 1e-4, 'distortion (chunked)');
+    for (const name of PARAMS) expectGradClose(chunked.gpuGrads[name], chunked.refGrads[name], `${name} (chunked)`);
   });
 
   it('a plain render has no distortion; a distortion cotangent needs one; a bad range is refused', async () => {

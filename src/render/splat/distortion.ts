@@ -18,7 +18,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import { InputError } from '../../errors.ts';
 import type { RenderOptions } from '../types.ts';
-import type { SplatFrameState } from './splat-frame.ts';
+import type { SplatChunk, SplatFrameState } from './splat-frame.ts';
 
 export const DEFAULT_DISTORTION_RANGE: [number, number] = [0.2, 100];
 
@@ -45,7 +45,7 @@ export function distortionMapping(o?: RenderOptions): DistortionMapping {
 export interface DistortionState {
   /** [V][H][W] f32. */
   image: GPUBuffer;
-  /** [V][H][W] vec4 (A, D1, D2, m_first), for the backward. */
+  /** [V][H][W][3] (D1, D2, m_first), for the backward (A = 1 - T from the pixel state). */
   moments: GPUBuffer;
   /** DistortionParams uniform. */
   params: GPUBuffer;
@@ -66,19 +66,19 @@ export class SplatDistortion {
     return new SplatDistortion(gpu, fwd, bwd);
   }
 
-  /** Runs distortion_fwd over a finished forward frame. */
+  /** Runs distortion_fwd over a finished forward frame, chunk by chunk of views. */
   async forward(s: SplatFrameState, options: RenderOptions | undefined): Promise<DistortionState> {
     const gpu = this.gpu;
     const m = distortionMapping(options);
     const pixels = s.shape.views * s.shape.width * s.shape.height;
-    gpu.checkSize('splat distortion moments', pixels * 16, 'the views per batch or the image size');
+    gpu.checkSize('splat distortion moments', pixels * 12, 'the views per batch or the image size');
     const params = gpu.uniform('splat distortion params', new Float32Array([m.far / (m.far - m.near), m.near, 0, 0]));
     const image = gpu.buffer('image distortion', pixels * 4);
-    const moments = gpu.buffer('splat distortion moments', pixels * 16);
+    const moments = gpu.buffer('splat distortion moments', pixels * 12);
     try {
       const enc = gpu.device.createCommandEncoder({ label: 'splat distortion forward' });
-      const tiles = s.shape.views * s.shape.tilesX * s.shape.tilesY;
-      gpu.dispatch(enc, this.fwd, [s.uniform, params, s.ranges, s.isectIds, s.projected, s.pixelState, image, moments], tiles);
+      const tiles = s.shape.tilesX * s.shape.tilesY;
+      for (const c of s.chunks) gpu.dispatch(enc, this.fwd, [c.uniform, params, c.ranges, c.isectIds, c.projected, s.pixelState, image, moments], c.views * tiles);
       await gpu.submit('splat distortion forward', enc);
     } catch (e) {
       for (const b of [params, image, moments]) b.destroy();
@@ -87,12 +87,12 @@ export class SplatDistortion {
     return { image, moments, params };
   }
 
-  /** Records distortion_bwd: grad2d += d(sum cotangent * L)/d(screen-space splats). */
-  recordBackward(enc: GPUCommandEncoder, s: SplatFrameState, d: DistortionState, cotangent: GPUBuffer, grad2d: GPUBuffer): void {
+  /** Records distortion_bwd for one chunk: its grad2d += d(sum cotangent * L)/d(screen-space splats). */
+  recordBackward(enc: GPUCommandEncoder, s: SplatFrameState, c: SplatChunk, d: DistortionState, cotangent: GPUBuffer, grad2d: GPUBuffer): void {
     const pixels = s.shape.views * s.shape.width * s.shape.height;
     if (cotangent.size < pixels * 4)
       throw new InputError(`splat backward: distortion cotangent '${cotangent.label}' has ${cotangent.size} bytes, the frame needs ${pixels * 4}.`);
-    const tiles = s.shape.views * s.shape.tilesX * s.shape.tilesY;
-    this.gpu.dispatch(enc, this.bwd, [s.uniform, d.params, s.ranges, s.isectIds, s.projected, s.pixelState, d.moments, cotangent, grad2d], tiles);
+    const tiles = s.shape.tilesX * s.shape.tilesY;
+    this.gpu.dispatch(enc, this.bwd, [c.uniform, d.params, c.ranges, c.isectIds, c.projected, s.pixelState, d.moments, cotangent, grad2d], c.views * tiles);
   }
 }

@@ -138,8 +138,6 @@ export class SplatRenderer {
     const pixels = shape.views * shape.width * shape.height;
     gpu.checkSize('image rgb', pixels * 12, 'the views per batch or the image size');
     const perChunk = this.viewsPerChunk(n, shape.views);
-    if (perChunk < shape.views && options?.distortion)
-      throw new InputError(`render: depth distortion needs all ${shape.views} views in one chunk; ${n} splats allow ${perChunk}. Render fewer views per batch.`);
     const sh = this.shRanges(cloud);
     const images = {
       rgb: gpu.buffer('image rgb', pixels * 12),
@@ -309,7 +307,7 @@ export class SplatRenderer {
         try {
           const enc = gpu.device.createCommandEncoder({ label: 'splat backward' });
           gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
-          if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, cotangents.distortion, grad2d);
+          if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, c, cotangents.distortion, grad2d);
           const groups = Math.ceil(n / 64);
           const u = c.uniform;
           gpu.dispatch(enc, this.k.projectBwd, [u, cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits, grad2d, grads.means, grads.logScales, grads.quats], groups, this.ts('project_bwd'));
@@ -337,10 +335,10 @@ export class SplatRenderer {
     }
   }
 
-  private async recordDistortionBackward(enc: GPUCommandEncoder, frame: SplatFrame, cotangent: GPUBuffer, grad2d: GPUBuffer): Promise<void> {
+  private async recordDistortionBackward(enc: GPUCommandEncoder, frame: SplatFrame, chunk: SplatChunk, cotangent: GPUBuffer, grad2d: GPUBuffer): Promise<void> {
     const d = frame.state.distortion;
     if (!d) throw new InputError("splat backward: a 'distortion' cotangent needs a frame rendered with { distortion: true }.");
-    (await this.distortionPass!).recordBackward(enc, frame.state, d, cotangent, grad2d);
+    (await this.distortionPass!).recordBackward(enc, frame.state, chunk, d, cotangent, grad2d);
   }
 
   destroy(): void {
