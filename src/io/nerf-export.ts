@@ -2,9 +2,13 @@
  * Exports of a radiance field: field queries at arbitrary points (GPU), a density grid for
  * marching cubes, a vertex-coloured mesh, and Gaussian splats sampled from the field.
  * Field colours are treated as display colours, like splat colours and rendered images.
+ * A 4D field's frame at time t is the canonical field seen through the backward warp: every
+ * world point x is looked up at x + d(x, t) (warpPoints), as the renderer does.
  */
 import { InputError } from '../errors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
 import type { RadianceField } from '../scene/radiance-field.ts';
+import type { HexPlaneField } from '../scene/deform/hexplane-field.ts';
 import { emptyGaussians, SH_C0, type GaussianData } from '../scene/gaussian-data.ts';
 import { marchingCubes, type ScalarGrid } from './marching-cubes.ts';
 import type { ColoredMesh } from './splat-mesh.ts';
@@ -40,8 +44,32 @@ export async function queryField(field: RadianceField, points: Float32Array, dir
   return { density, rgb };
 }
 
-/** The density on a regular grid of `resolution` vertices along the box's longest side. */
-export async function sampleDensityGrid(field: RadianceField, resolution = 128): Promise<ScalarGrid> {
+/** Points moved to the canonical field at `time`: x + d(x, time), d the HexPlane position head (GPU). */
+export async function warpPoints(g: Gpu, def: HexPlaneField, points: Float32Array, time: number): Promise<Float32Array> {
+  const n = points.length / 3;
+  const out = Float32Array.from(points);
+  const scratch = def.pointScratch(Math.min(QUERY_BATCH, Math.max(n, 1)));
+  for (let start = 0; start < n; start += QUERY_BATCH) {
+    const m = Math.min(QUERY_BATCH, n - start);
+    const pts = g.upload('nerf warp points', points.subarray(start * 3, (start + m) * 3));
+    let u: GPUBuffer | undefined;
+    await g.run('nerf warp', (enc) => {
+      u = def.evaluatePoints(enc, time, pts, m, scratch);
+    });
+    const off = await g.readF32(scratch.offsets, m * 14);
+    for (let i = 0; i < m; i++) for (let a = 0; a < 3; a++) out[(start + i) * 3 + a] += off[i * 14 + a];
+    pts.destroy();
+    u?.destroy();
+  }
+  scratch.destroy();
+  return out;
+}
+
+/** Maps world points to where the field is looked up (4D: warpPoints at one time). */
+export type PointWarp = (points: Float32Array) => Promise<Float32Array>;
+
+/** The density on a regular grid of `resolution` vertices along the box's longest side (looked up through `warp` when given). */
+export async function sampleDensityGrid(field: RadianceField, resolution = 128, warp?: PointWarp): Promise<ScalarGrid> {
   if (!Number.isInteger(resolution) || resolution < 2 || resolution > 512)
     throw new InputError(`nerf density grid: resolution must be an integer in [2, 512], got ${resolution}.`);
   const { boxMin, boxMax } = field.layout;
@@ -54,7 +82,7 @@ export async function sampleDensityGrid(field: RadianceField, resolution = 128):
   for (let z = 0, i = 0; z < dims[2]; z++)
     for (let y = 0; y < dims[1]; y++)
       for (let x = 0; x < dims[0]; x++, i++) points.set([boxMin[0] + x * spacing[0], boxMin[1] + y * spacing[1], boxMin[2] + z * spacing[2]], i * 3);
-  const { density } = await queryField(field, points);
+  const { density } = await queryField(field, warp ? await warp(points) : points);
   return { values: density, dims, origin: [...boxMin] as [number, number, number], spacing };
 }
 
@@ -63,16 +91,19 @@ export interface NerfMeshOptions {
   resolution?: number;
   /** Density of the surface, in 1/world units (default 5). */
   isoDensity?: number;
+  /** 4D: the frame's warp of world points to the canonical field. */
+  warp?: PointWarp;
 }
 
 /** Marching cubes over the density; vertex colours are the field's colour seen from outside (along -normal). */
 export async function radianceFieldToMesh(field: RadianceField, options: NerfMeshOptions = {}): Promise<ColoredMesh> {
   const iso = options.isoDensity ?? 5;
   if (!(iso > 0 && Number.isFinite(iso))) throw new InputError(`nerf mesh: isoDensity must be a positive number, got ${iso}.`);
-  const grid = await sampleDensityGrid(field, options.resolution ?? 128);
+  const grid = await sampleDensityGrid(field, options.resolution ?? 128, options.warp);
   const mesh = marchingCubes(grid, iso);
   const dirs = mesh.normals.map((v) => -v);
-  const colors = mesh.positions.length ? (await queryField(field, mesh.positions, dirs)).rgb : new Float32Array(0);
+  const at = options.warp && mesh.positions.length ? await options.warp(mesh.positions) : mesh.positions;
+  const colors = mesh.positions.length ? (await queryField(field, at, dirs)).rgb : new Float32Array(0);
   return { ...mesh, colors };
 }
 

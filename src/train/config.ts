@@ -13,7 +13,8 @@ import type { CameraRanges } from './camera-sampler.ts';
 import { TIMESTEP_ALGORITHMS, withTimestepOptions } from './timestep-options.ts';
 import { parseDeformationOptions, type DeformationOptions } from './dynamic-options.ts';
 import type { DeformRegulariserWeights } from './dynamic-representation.ts';
-import { DEFAULT_NERF_LR, NERF_BLOCKS, parseNerfOptions, type NerfOptions } from './nerf-options.ts';
+import type { HexPlaneConfig } from '../scene/deform/hexplane-layout.ts';
+import { DEFAULT_NERF_LR, NERF_BLOCKS, NERF_DEFORM_BLOCKS, nerfDynamicProblem, parseNerfOptions, type NerfOptions } from './nerf-options.ts';
 
 export interface RewardComponentConfig {
   name?: string;
@@ -275,13 +276,28 @@ export async function parseSceneConfig(
       if (!SPLAT_BLOCKS.includes(name)) fail(`schedule.lr.${name}: no such parameter block; splats have ${SPLAT_BLOCKS.join(', ')}`);
   }
   if (rep.kind === 'nerf') {
+    const blocks = rep.dynamic ? [...NERF_BLOCKS, ...NERF_DEFORM_BLOCKS] : NERF_BLOCKS;
     for (const name of Object.keys(raw.schedule.lr ?? {}))
-      if (!NERF_BLOCKS.includes(name)) fail(`schedule.lr.${name}: no such parameter block; a NeRF has ${NERF_BLOCKS.join(', ')}`);
-    if (rep.dynamic) fail(`representation.dynamic applies to splats only`);
+      if (!blocks.includes(name)) fail(`schedule.lr.${name}: no such parameter block; a NeRF has ${blocks.join(', ')}`);
     try {
       config.representation.nerf = parseNerfOptions(config.representation.options, { radius: init.radius, target: cameras.target, seed: config.seed });
     } catch (e) {
       throw prefixed(e, file, 'representation.options');
+    }
+    const d = config.representation.dynamic;
+    if (d) {
+      // 4D NeRF: ray samples warped by a HexPlane field (src/train/nerf-options.ts).
+      const problem = nerfDynamicProblem(d);
+      if (problem) fail(problem);
+      if (d.schedule === 'static-then-dynamic' && !(d.staticSteps > 0 && d.staticSteps < config.schedule.steps))
+        fail(`representation.dynamic.staticSteps (${d.staticSteps}) must be within the run (1 .. ${config.schedule.steps - 1}) for the static-then-dynamic schedule`);
+      let hex;
+      try {
+        hex = parseDeformationOptions('hexplane', d.options, { radius: init.radius, target: cameras.target });
+      } catch (e) {
+        throw prefixed(e, file, 'representation.dynamic.options');
+      }
+      config.representation.nerf.dynamic = { deformation: hex.config as HexPlaneConfig, schedule: d.schedule, staticSteps: d.staticSteps, planeTV: d.regularisers.planeTV, frames: Math.max(2, Math.min(d.times, 16)) };
     }
   }
   if (rep.kind === 'splats' && rep.dynamic) {

@@ -3,10 +3,12 @@
  * the hash-grid field (src/scene/nerf/layout.ts names), its box (default: a cube of side
  * 3 * init.radius around the camera target), the occupancy-grid schedule, the ray-march step,
  * and what the result is exported as (a mesh GLB by marching cubes, and splats sampled from
- * the density for result.glb/.ply).
+ * the density for result.glb/.ply). A NeRF with `representation.dynamic` (4D) takes a HexPlane
+ * deformation field whose position head warps each ray sample to the canonical field.
  */
 import { InputError } from '../errors.ts';
 import { fieldLayout, type RadianceFieldConfig } from '../scene/nerf/layout.ts';
+import type { HexPlaneConfig } from '../scene/deform/hexplane-layout.ts';
 
 export interface NerfOptions {
   field: RadianceFieldConfig;
@@ -18,6 +20,33 @@ export interface NerfOptions {
   meshResolution: number;
   isoDensity: number;
   exportSplats: number;
+  /** 4D: the deformation field and its schedule (representation.dynamic). */
+  dynamic?: NerfDynamicOptions;
+}
+
+export interface NerfDynamicOptions {
+  deformation: HexPlaneConfig;
+  schedule: 'static-then-dynamic' | 'joint';
+  staticSteps: number;
+  /** Weight of the HexPlane plane total-variation regulariser (0: off). */
+  planeTV: number;
+  /** Frames (times 0 .. 1) of the exported meshes. */
+  frames: number;
+}
+
+/** Learning-rate names of the deformation field's blocks (HexPlaneField.params). */
+export const NERF_DEFORM_BLOCKS = ['deform.planes', 'deform.mlp'];
+
+/**
+ * Checks what of `representation.dynamic` a NeRF can use: a HexPlane field (a per-splat
+ * trajectory has no splats to follow here) and the plane-TV regulariser (temporal smoothness
+ * and rigidity are defined on splat means). Returns the message of the first problem.
+ */
+export function nerfDynamicProblem(d: { deformation: string; regularisers: { smoothness: number; rigidity: number } }): string | undefined {
+  if (d.deformation !== 'hexplane') return `representation.dynamic.deformation '${d.deformation}' is per splat; a NeRF takes "hexplane"`;
+  for (const k of ['smoothness', 'rigidity'] as const)
+    if (d.regularisers[k] > 0) return `representation.dynamic.regularisers.${k} acts on splat means; a NeRF takes planeTV only (set ${k} to 0)`;
+  return undefined;
 }
 
 /** Learning rates of the field's blocks (instant-ngp-like: a fast hash table, a slower MLP). */

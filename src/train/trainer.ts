@@ -110,8 +110,10 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
       : await SplatRepresentation.create(gpu, initialSplats(), lrAt(0));
   const splats = rep instanceof SplatRepresentation ? rep : undefined;
   const dyn = rep instanceof DynamicSplatRepresentation ? rep : undefined;
+  // 4D, splats or NeRF: a schedule that freezes blocks, and deformation regularisers.
+  const staged = dyn ?? (rep instanceof NerfRepresentation && rep.deformation ? rep : undefined);
   const splatCount = () => (splats ? splats.cloud.count : dyn ? dyn.inner.cloud.count : undefined);
-  const adamBlocks = () => (dyn ? dyn.allParams() : rep.params());
+  const adamBlocks = () => (staged ? staged.allParams() : rep.params());
   let adam: Adam | undefined;
   let ensemble: RewardEnsemble | undefined;
   let algorithm: Algorithm | undefined;
@@ -193,10 +195,10 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         adam.setLearningRate(name, lr);
         rep.setLearningRate(name, lr);
       }
-      if (dyn) {
+      if (staged) {
         // Static-then-dynamic: what is frozen this step keeps its parameters (Adam lr 0).
-        const frozen = dyn.stage(step);
-        for (const b of dyn.allParams()) adam.setLearningRate(b.name, frozen.has(b.name) ? 0 : (lrs[b.name] ?? b.lr));
+        const frozen = staged.stage(step);
+        for (const b of staged.allParams()) adam.setLearningRate(b.name, frozen.has(b.name) ? 0 : (lrs[b.name] ?? b.lr));
       }
       const batch = sampler.sample(step);
       // Reward-weight schedules: component i of the config is member i of the ensemble.
@@ -223,9 +225,9 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         priorWeight,
       };
       const report = await algorithm!.step(ctx);
-      if (dyn && dynamic) {
+      if (staged && dynamic) {
         // Regularisers at this batch's first time, differenced over one frame step.
-        const losses = await dyn.regularise(ctx.cameras[0]?.time ?? 0, 1 / Math.max(dynamic.times - 1, 1), dynamic.regularisers);
+        const losses = await staged.regularise(ctx.cameras[0]?.time ?? 0, 1 / Math.max(dynamic.times - 1, 1), dynamic.regularisers);
         Object.assign(report.metrics, losses);
       }
       if (mcmc && splats) await timer.time('update', () => mcmc!.regularize(splats.splatState));
@@ -278,7 +280,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
         target: config.cameras.target,
         renderOptions: { ...renderOptions, distortion: false },
         gif: tt.gif,
-        dynamic: Boolean(dyn),
+        dynamic: Boolean(staged),
       });
       files.push(...frames.slice(0, 1));
       if (tt.gif && tt.frames > 0) files.push(join(outDir, 'turntable.gif'));
