@@ -12,6 +12,8 @@ import type { HexPlaneField } from '../scene/deform/hexplane-field.ts';
 import { emptyGaussians, SH_C0, type GaussianData } from '../scene/gaussian-data.ts';
 import { marchingCubes, type ScalarGrid } from './marching-cubes.ts';
 import type { ColoredMesh } from './splat-mesh.ts';
+import { writeMeshGlb } from './mesh-glb.ts';
+import { GltfBuilder } from './gltf-builder.ts';
 import { Rng } from '../train/rng.ts';
 
 /** Points per query dispatch (keeps every buffer far below the binding limits). */
@@ -105,6 +107,17 @@ export async function radianceFieldToMesh(field: RadianceField, options: NerfMes
   const at = options.warp && mesh.positions.length ? await options.warp(mesh.positions) : mesh.positions;
   const colors = mesh.positions.length ? (await queryField(field, at, dirs)).rgb : new Float32Array(0);
   return { ...mesh, colors };
+}
+
+/**
+ * The mesh as GLB; a mesh without triangles (a field with nowhere above the iso density)
+ * becomes a scene with one empty node, since glTF has no valid empty mesh.
+ */
+export function nerfMeshGlb(mesh: ColoredMesh, name: string): Uint8Array {
+  if (mesh.indices.length > 0) return writeMeshGlb(mesh, name);
+  const builder = new GltfBuilder();
+  builder.addScene([builder.addNode({ name: `${name} (empty: no density above isoDensity)` })]);
+  return builder.toGlb();
 }
 
 export interface NerfSplatOptions {

@@ -19,12 +19,11 @@ import type { RenderCotangents, RenderOptions } from '../render/types.ts';
 import type { NerfFrame } from '../render/nerf/renderer.ts';
 import { RadianceField, type RadianceFieldState } from '../scene/radiance-field.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
-import { radianceFieldToGaussians, radianceFieldToMesh, warpPoints } from '../io/nerf-export.ts';
+import { nerfMeshGlb, radianceFieldToGaussians, radianceFieldToMesh, warpPoints } from '../io/nerf-export.ts';
 import { HexPlaneField } from '../scene/deform/hexplane-field.ts';
 import type { HexPlaneState } from '../scene/deform/deformation-field.ts';
 import { DeformRegularisers } from '../scene/deform/regularisers.ts';
 import { mkdir } from 'node:fs/promises';
-import { writeMeshGlb } from '../io/mesh-glb.ts';
 import { saveGaussians } from '../io/gaussians-file.ts';
 import { writeFileAtomic } from '../io/write-atomic.ts';
 import { NERF_BLOCKS, type NerfOptions } from './nerf-options.ts';
@@ -93,15 +92,17 @@ export class NerfRepresentation implements Representation {
     if (name === 'nerf.mlp') this.field.lr.mlp = lr;
   }
 
+  /** The blocks that train this step (all of them for a static NeRF). */
   params(): ParamBlock[] {
-    return this.field.params();
+    return [...(this.frozen.canonical ? [] : this.field.params()), ...(this.frozen.deformation ? [] : (this.deformation?.params() ?? []))];
   }
 
   async render(cameras: Camera[], options: RenderOptions = {}): Promise<RenderFrame> {
     if (options.distortion)
       throw new InputError("the 'nerf' representation cannot render depth distortion (RenderOptions.distortion); it is a splat-renderer output.");
     const run = async () => {
-      const frame = await this.field.render(cameras, { ...options, stepSize: this.options.stepSize });
+      const deformation = this.frozen.deformation ? undefined : this.deformation;
+      const frame = await this.field.render(cameras, { ...options, stepSize: this.options.stepSize, deformation });
       await this.gpu.device.queue.onSubmittedWorkDone();
       return frame;
     };
@@ -149,7 +150,7 @@ export class NerfRepresentation implements Representation {
     const o = this.options;
     const mesh = await radianceFieldToMesh(this.field, { resolution: o.meshResolution, isoDensity: o.isoDensity });
     const meshPath = join(outDir, 'mesh.glb');
-    await writeFileAtomic(meshPath, writeMeshGlb(mesh, 'nerf'));
+    await writeFileAtomic(meshPath, nerfMeshGlb(mesh, 'nerf'));
     const splats = await radianceFieldToGaussians(this.field, { count: o.exportSplats, seed });
     this.exportedSplats = splats.count;
     const files = [meshPath];
@@ -166,7 +167,7 @@ export class NerfRepresentation implements Representation {
         const warp = (p: Float32Array) => warpPoints(this.gpu, this.deformation!, p, time);
         const frame = await radianceFieldToMesh(this.field, { resolution: o.meshResolution, isoDensity: o.isoDensity, warp });
         const path = join(outDir, 'frames', `mesh_${String(f).padStart(3, '0')}.glb`);
-        await writeFileAtomic(path, writeMeshGlb(frame, `nerf t=${time.toFixed(3)}`));
+        await writeFileAtomic(path, nerfMeshGlb(frame, `nerf t=${time.toFixed(3)}`));
         files.push(path);
       }
     }
