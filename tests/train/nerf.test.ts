@@ -47,6 +47,24 @@ describe('nerf through the trainer', () => {
     }
   });
 
+  it('refuses 4D options a NeRF cannot use, naming the field', async () => {
+    const dynamic = (d: Record<string, unknown>) => ({ ...scene(), representation: { ...(scene().representation as object), dynamic: { deformation: 'hexplane', ...d } } });
+    for (const [cfg, pattern] of [
+      [dynamic({ deformation: 'trajectory' }), /representation\.dynamic\.deformation 'trajectory' is per splat; a NeRF takes "hexplane"/],
+      [dynamic({ regularisers: { rigidity: 1 } }), /representation\.dynamic\.regularisers\.rigidity acts on splat means/],
+      [dynamic({ options: { resolutions: [1] } }), /representation\.dynamic\.options: HexPlane config 'resolutions'/],
+      [dynamic({ schedule: 'static-then-dynamic', staticSteps: 9 }), /representation\.dynamic\.staticSteps \(9\) must be within the run/],
+      [{ ...scene(), schedule: { steps: 4, lr: { 'deform.planes': 0.1 } } }, /schedule\.lr\.deform\.planes: no such parameter block; a NeRF has nerf\.hash, nerf\.mlp\./],
+    ] as const) {
+      const err = await parseSceneConfig(cfg, registryValidators(), { file: 'n.json' }).catch((e) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect(String(err.message)).toMatch(pattern);
+    }
+    // With a deformation field its blocks take learning rates.
+    const ok = await parseSceneConfig({ ...dynamic({}), schedule: { steps: 4, lr: { 'deform.planes': 0.1 } } }, registryValidators(), { file: 'n.json' });
+    expect(ok.representation.nerf?.dynamic?.deformation.resolutions).toEqual([16, 32]);
+  });
+
   it('trains a few steps and writes mesh.glb, result.glb and result.ply', async () => {
     const gpu = getGpu();
     const config = await parseSceneConfig(scene(), registryValidators(), { file: 'nerf.json' });
