@@ -8,7 +8,8 @@
  * `geometry + distortion` (filter name geometry-distortion) times what depth distortion adds
  * to a step on a 10k-splat scene rendered by the splat renderer: distortion_fwd over the
  * frame, the geometry reward with distortionWeight on, and distortion_bwd into grad2d; its
- * ratio is to the plain splat forward of the same batch (recorded as splatForwardMs).
+ * ratio is to the plain splat forward of the same batch (recorded as splatForwardMs; the
+ * splat backward of an rgb cotangent is recorded as splatBackwardMs).
  * RL4D_BENCH_REWARDS=consistency,geometry runs only those rows and merges them into the
  * recorded results, keeping the other rows.
  */
@@ -23,7 +24,7 @@ import { renderAnalytic, uploadViews } from '../src/reference/rewards/analytic-s
 import { loadRewardPlugin } from '../src/rewards/registry.ts';
 import { SplatRenderer } from '../src/render/splat/splat-renderer.ts';
 import { SplatDistortion } from '../src/render/splat/distortion.ts';
-import { GaussianCloud } from '../src/scene/gaussian-cloud.ts';
+import { GaussianCloud, GaussianGrads } from '../src/scene/gaussian-cloud.ts';
 import { randomGaussiansInSphere } from '../src/scene/gaussian-init.ts';
 import type { RewardSpec, RewardViews } from '../src/rewards/plugin.ts';
 import { writeTinyClip } from '../tests/rewards/helpers/tiny-clip.ts';
@@ -104,10 +105,15 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
 async function distortionRow(gpu: Gpu, cams: ReturnType<typeof orbitCamera>[], iterations: number): Promise<Row> {
   const V = cams.length;
   const renderer = await SplatRenderer.create(gpu);
-  const distortion = await SplatDistortion.create(gpu);
+  const distortion = await SplatDistortion.create(gpu, renderer.usesSubgroups);
   const cloud = GaussianCloud.fromData(gpu, randomGaussiansInSphere({ count: 10_000, radius: 0.8, shDegree: 0, seed: 5, opacity: 0.6, scale: 0.05 }));
   const plain = await timeIt(async () => (await renderer.forward(cloud, cams)).destroy(), { warmup: 1, iterations });
   const frame = await renderer.forward(cloud, cams);
+  const grads = GaussianGrads.create(gpu, cloud.count, cloud.shDegree);
+  const rgbCot = gpu.buffer('bench rgb cotangent', frame.pixels * 12);
+  const plainBwd = await timeIt(() => renderer.backward(frame, { rgb: rgbCot }, grads), { warmup: 1, iterations });
+  grads.destroy();
+  rgbCot.destroy();
   const grad2d = gpu.buffer('bench grad2d', V * cloud.count * 64);
   const plugin = await loadRewardPlugin({ name: 'geometry', weight: 1, options: { distortionWeight: 100 } }, process.cwd());
   const parts = { fwd: [] as number[], reward: [] as number[], bwd: [] as number[] };
@@ -145,6 +151,7 @@ async function distortionRow(gpu: Gpu, cams: ReturnType<typeof orbitCamera>[], i
     rewardMs: med(parts.reward),
     distortionBwdMs: med(parts.bwd),
     splatForwardMs: plain.medianMs,
+    splatBackwardMs: plainBwd.medianMs,
     ratioToSplatForward: t.medianMs / plain.medianMs,
   };
 }

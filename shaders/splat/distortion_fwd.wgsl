@@ -1,12 +1,12 @@
 // distortion_fwd: the 2DGS depth distortion of each pixel, by replaying rasterize_fwd's
-// compositing (same tile lists, same alpha tests, stopping at the end index it kept). One
-// 16x16 workgroup per (view, tile), one invocation per pixel, splats staged in batches of
-// 256 through workgroup memory. Front to back it keeps A = sum w, D1 = sum w m',
-// D2 = sum w m'^2 with m' = m - m_first (the shift keeps the f32 sums small when the splats
-// sit together), and writes L = A D2 - D1^2 = sum_{i<j} w_i w_j (m_i - m_j)^2 and the
-// moments (D1, D2, m_first) that distortion_bwd needs (A = 1 - T it reads from the pixel
-// state; 12 bytes per pixel, so the moments fit wherever the rgb image does). Runs once per chunk of views
-// (see SplatChunk); images are indexed by view_base + view.
+// compositing: the same tile lists and alpha tests, each pixel stopping at the end index
+// rasterize_fwd kept (so no transmittance test is needed). Same layout as rasterize_fwd:
+// 8 lanes per (view, tile), 32 spans per lane, each splat visiting only the spans it can
+// reach. Front to back it keeps A = sum w, D1 = sum w m', D2 = sum w m'^2 with
+// m' = m - m_first (the shift keeps the f32 sums small when the splats sit together), and
+// writes L = A D2 - D1^2 = sum_{i<j} w_i w_j (m_i - m_j)^2 and the moments (D1, D2, m_first)
+// that distortion_bwd needs (A = 1 - T it reads from the pixel state; 12 bytes per pixel).
+// Runs once per chunk of views (SplatChunk); images are indexed by view_base + view.
 #include "lib/dispatch.wgsl"
 #include "splat/distortion_common.wgsl"
 
@@ -19,17 +19,13 @@
 @group(0) @binding(6) var<storage, read_write> out_distortion: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out_moments: array<f32>; // [V][H][W][3]
 
-const BATCH: u32 = 256u;
-var<workgroup> s_xy_op_z: array<vec4<f32>, BATCH>;
-var<workgroup> s_conic: array<vec4<f32>, BATCH>;
-var<workgroup> s_m: array<f32, BATCH>;
 var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_max_end: atomic<u32>;
-var<workgroup> s_max_end_plain: u32;
+var<workgroup> s_stop: u32;
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8)
 fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                  @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+                  @builtin(local_invocation_index) lane: u32) {
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
@@ -37,58 +33,71 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let tile = wg - view * tiles;
   let ty = tile / frame.tiles_x;
   let tx = tile - ty * frame.tiles_x;
-  let px = tx * TILE + lid3.x;
-  let py = ty * TILE + lid3.y;
-  let inside = px < frame.width && py < frame.height;
-  let pixel = vec2<f32>(f32(px) + 0.5, f32(py) + 0.5);
-  let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
+  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
 
-  if (lid == 0u) { s_range = ranges[wg]; }
+  if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
-  var end_index = range.x;
-  if (inside) { end_index = pixel_state[pix].y; }
-  atomicMax(&s_max_end, end_index);
-  workgroupBarrier();
-  if (lid == 0u) { s_max_end_plain = atomicLoad(&s_max_end); }
-  let stop = max(workgroupUniformLoad(&s_max_end_plain), range.x);
 
-  var T = 1.0;
-  var A = 0.0;
-  var D1 = 0.0;
-  var D2 = 0.0;
-  var shift = 0.0;
-  var first = true;
-  for (var b = range.x; b < stop; b += BATCH) {
-    workgroupBarrier();
-    let k = b + lid;
-    if (k < stop) {
-      let base = isect_ids[k] * PROJ_STRIDE;
-      let xy_op_z = bitcast<vec4<f32>>(projected[base]);
-      s_xy_op_z[lid] = xy_op_z;
-      s_conic[lid] = load_conic4(bitcast<vec4<f32>>(projected[base + 1u]), xy_op_z.z);
-      s_m[lid] = distortion_depth(params, xy_op_z.w);
-    }
-    workgroupBarrier();
-    let count = min(BATCH, end_index - min(b, end_index));
-    for (var j = 0u; j < count; j++) {
-      let h = splat_hit(s_xy_op_z[j], s_conic[j], pixel);
-      if (!h.used) { continue; }
-      let m_abs = s_m[j];
-      if (first) {
-        shift = m_abs;
-        first = false;
+  var T: array<f32, SPANS>;
+  var A: array<f32, SPANS>;
+  var D1: array<f32, SPANS>;
+  var D2: array<f32, SPANS>;
+  var shift: array<f32, SPANS>; // m of the pixel's first splat
+  var started: array<bool, SPANS>;
+  var end: array<u32, SPANS>;
+  var lane_end = range.x;
+  for (var p = 0u; p < SPANS; p++) {
+    T[p] = 1.0;
+    end[p] = range.x;
+    let px = span_pixel(tx, ty, p, lane);
+    if (px.x >= frame.width || px.y >= frame.height) { continue; }
+    end[p] = pixel_state[((frame.view_base + view) * frame.height + px.y) * frame.width + px.x].y;
+    lane_end = max(lane_end, end[p]);
+  }
+  atomicMax(&s_max_end, lane_end);
+  workgroupBarrier();
+  if (lane == 0u) { s_stop = atomicLoad(&s_max_end); }
+  let stop = max(workgroupUniformLoad(&s_stop), range.x);
+
+  for (var k = range.x; k < stop; k++) {
+    let base = isect_ids[k] * PROJ_STRIDE;
+    let xy_op_z = bitcast<vec4<f32>>(projected[base]);
+    let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
+    let mean = xy_op_z.xy;
+    let opacity = xy_op_z.z;
+    let skip = log(255.0 * opacity) + SKIP_MARGIN;
+    let thr = cull_threshold(opacity);
+    let m_abs = distortion_depth(params, xy_op_z.w);
+    let rows = splat_rows(mean, conic, thr, origin);
+    for (var row = rows.x; row < rows.y; row++) {
+      let yc = origin.y + f32(row) + 0.5;
+      for (var h = 0u; h < 2u; h++) {
+        let x0 = origin.x + f32(h * LANES) + 0.5;
+        if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > thr) { continue; }
+        let p = row * 2u + h;
+        if (k >= end[p]) { continue; }
+        let hit = splat_hit(mean, conic, opacity, skip, vec2<f32>(x0 + f32(lane), yc));
+        if (!hit.used) { continue; }
+        if (!started[p]) {
+          started[p] = true;
+          shift[p] = m_abs;
+        }
+        let m = m_abs - shift[p];
+        let w = hit.alpha * T[p];
+        A[p] += w;
+        D1[p] += w * m;
+        D2[p] += w * m * m;
+        T[p] *= 1.0 - hit.alpha;
       }
-      let m = m_abs - shift;
-      let w = h.alpha * T;
-      A += w;
-      D1 += w * m;
-      D2 += w * m * m;
-      T *= 1.0 - h.alpha;
     }
   }
-  if (!inside) { return; }
-  out_distortion[pix] = max(A * D2 - D1 * D1, 0.0);
-  out_moments[pix * 3u] = D1;
-  out_moments[pix * 3u + 1u] = D2;
-  out_moments[pix * 3u + 2u] = shift;
+  for (var p = 0u; p < SPANS; p++) {
+    let px = span_pixel(tx, ty, p, lane);
+    if (px.x >= frame.width || px.y >= frame.height) { continue; }
+    let pix = ((frame.view_base + view) * frame.height + px.y) * frame.width + px.x;
+    out_distortion[pix] = max(A[p] * D2[p] - D1[p] * D1[p], 0.0);
+    out_moments[pix * 3u] = D1[p];
+    out_moments[pix * 3u + 1u] = D2[p];
+    out_moments[pix * 3u + 2u] = shift[p];
+  }
 }

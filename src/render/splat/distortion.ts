@@ -58,10 +58,11 @@ export class SplatDistortion {
     private readonly bwd: GPUComputePipeline,
   ) {}
 
-  static async create(gpu: Gpu): Promise<SplatDistortion> {
+  /** `subgroups`: reduce with subgroupAdd, as the renderer's rasterize_bwd does (SplatRenderer.usesSubgroups). */
+  static async create(gpu: Gpu, subgroups: boolean): Promise<SplatDistortion> {
     const [fwd, bwd] = await Promise.all([
-      gpu.kernel({ file: 'splat/distortion_fwd.wgsl', entry: 'distortion_fwd' }),
-      gpu.kernel({ file: 'splat/distortion_bwd.wgsl', entry: 'distortion_bwd' }),
+      gpu.kernel({ file: 'splat/distortion_fwd.wgsl', entry: 'distortion_fwd', defines: { SUBGROUPS: false } }),
+      gpu.kernel({ file: 'splat/distortion_bwd.wgsl', entry: 'distortion_bwd', defines: { SUBGROUPS: subgroups } }),
     ]);
     return new SplatDistortion(gpu, fwd, bwd);
   }

@@ -327,7 +327,7 @@ export class SplatRenderer {
 
   private async addDistortion(frame: SplatFrame, options: RenderOptions): Promise<void> {
     try {
-      this.distortionPass ??= SplatDistortion.create(this.gpu);
+      this.distortionPass ??= SplatDistortion.create(this.gpu, this.usesSubgroups);
       frame.state.distortion = await (await this.distortionPass).forward(frame.state, options);
     } catch (e) {
       frame.destroy();
