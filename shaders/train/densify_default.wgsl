@@ -85,25 +85,34 @@ fn densify_map(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
 
 // mode 0: parameters copied as they are; 1: log-scales (split rows get -log 1.6);
 // 2: Adam moments (zero for the new copy of a duplicate and for both split samples, as gsplat).
-struct GatherParams { rows: u32, width: u32, mode: u32, pad: u32 }
+// Buffers over the binding limit (SH at 1M splats): one dispatch per binding range of dst
+// (rows from row_base on), and src bound in two ranges split at element src_split (the same
+// range twice when it fits one binding).
+struct GatherParams { rows: u32, width: u32, mode: u32, row_base: u32, src_split: u32 }
 @group(0) @binding(0) var<uniform> gp: GatherParams;
 @group(0) @binding(1) var<storage, read> gather_source: array<u32>;
 @group(0) @binding(2) var<storage, read> gather_actions: array<u32>;
-@group(0) @binding(3) var<storage, read> src: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(3) var<storage, read> src_lo: array<f32>;
+@group(0) @binding(4) var<storage, read> src_hi: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
+
+fn read_src(e: u32) -> f32 {
+  if (e < gp.src_split) { return src_lo[e]; }
+  return src_hi[e - gp.src_split];
+}
 
 @compute @workgroup_size(64)
 fn densify_gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let e = linear_invocation(wid, nwg, lid, 64u);
   if (e >= gp.rows * gp.width) { return; }
-  let j = e / gp.width;
+  let j = gp.row_base + e / gp.width;
   let k = e % gp.width;
   let packed = gather_source[j];
   let i = packed & ~COPY_BIT;
   let second = (packed & COPY_BIT) != 0u;
   let action = gather_actions[i];
-  var value = src[i * gp.width + k];
+  var value = read_src(i * gp.width + k);
   if (gp.mode == 1u && action == ACTION_SPLIT) { value = value - LOG_SPLIT_FACTOR; }
   if (gp.mode == 2u && (action == ACTION_SPLIT || (action == ACTION_DUPLICATE && second))) { value = 0.0; }
   dst[e] = value;

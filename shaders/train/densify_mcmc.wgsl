@@ -15,25 +15,34 @@ const REWRITTEN_BIT: u32 = 0x80000000u;
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 // mode 0: copy, 1: opacity logits, 2: log-scales, 3: an Adam moment.
-struct GatherParams { rows: u32, width: u32, mode: u32, pad: u32 }
+// Buffers over the binding limit (SH at 1M splats): one dispatch per binding range of dst
+// (rows from row_base on), and src bound in two ranges split at element src_split (the same
+// range twice when it fits one binding).
+struct GatherParams { rows: u32, width: u32, mode: u32, row_base: u32, src_split: u32 }
 @group(0) @binding(0) var<uniform> gp: GatherParams;
 @group(0) @binding(1) var<storage, read> gather_source: array<u32>;
 @group(0) @binding(2) var<storage, read> new_logit: array<f32>;
 @group(0) @binding(3) var<storage, read> scale_shift: array<f32>;
-@group(0) @binding(4) var<storage, read> src: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read> src_lo: array<f32>;
+@group(0) @binding(5) var<storage, read> src_hi: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dst: array<f32>;
+
+fn read_src(e: u32) -> f32 {
+  if (e < gp.src_split) { return src_lo[e]; }
+  return src_hi[e - gp.src_split];
+}
 
 @compute @workgroup_size(64)
 fn mcmc_gather(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
   let e = linear_invocation(wid, nwg, lid, 64u);
   if (e >= gp.rows * gp.width) { return; }
-  let j = e / gp.width;
+  let j = gp.row_base + e / gp.width;
   let k = e % gp.width;
   let packed = gather_source[j];
   let i = packed & ~REWRITTEN_BIT;
   let flagged = (packed & REWRITTEN_BIT) != 0u;
-  var value = src[i * gp.width + k];
+  var value = read_src(i * gp.width + k);
   if (flagged) {
     if (gp.mode == 1u) { value = new_logit[j]; }
     if (gp.mode == 2u) { value = value + scale_shift[j]; }

@@ -189,6 +189,23 @@ export class Gpu {
     }
   }
 
+  /**
+   * Splits `byteSize` bytes of a buffer into ranges that each fit one storage binding, for
+   * buffers allocated `ranged`. Each range starts at a multiple of both the device's
+   * minStorageBufferOffsetAlignment and `unitBytes` (one element or row, so no row straddles
+   * two ranges). One range when the whole fits.
+   */
+  bindingRanges(byteSize: number, unitBytes = 4): { offset: number; size: number }[] {
+    const align = this.limits.minStorageBufferOffsetAlignment;
+    const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+    const step = (align / gcd(align, unitBytes)) * unitBytes; // smallest aligned whole-unit offset
+    const chunk = Math.floor(this.maxBindingBytes / step) * step;
+    if (byteSize <= this.maxBindingBytes || chunk === 0) return [{ offset: 0, size: byteSize }];
+    const out: { offset: number; size: number }[] = [];
+    for (let offset = 0; offset < byteSize; offset += chunk) out.push({ offset, size: Math.min(chunk, byteSize - offset) });
+    return out;
+  }
+
   /** A storage buffer (at least 4 bytes, size rounded up to 4), zero-filled by WebGPU. `ranged`: see checkSize. */
   buffer(label: string, byteSize: number, usage: number = STORAGE_RW, ranged = false): GPUBuffer {
     const size = Math.max(4, Math.ceil(byteSize / 4) * 4);

@@ -98,24 +98,27 @@ export class Adam {
    */
   step(encoder: GPUCommandEncoder, options: { zeroGrads?: boolean } = {}): void {
     this.step_ += 1;
-    const groups = [...this.groups.values()];
+    // One dispatch per binding range of each group: buffers over the binding limit (SH at
+    // 1M splats) are bound range by range at aligned offsets.
+    const passes = [...this.groups.values()].flatMap((g) => this.gpu.bindingRanges(g.count * 4).map((r) => ({ g, ...r })));
     // A fresh uniform per step: queue writes to a shared one would all land before any
     // recorded step runs, so two steps recorded in one encoder would see the same values.
     const stride = Math.max(PARAMS_BYTES, this.gpu.limits.minUniformBufferOffsetAlignment);
-    const bytes = new ArrayBuffer(Math.max(1, groups.length) * stride);
-    groups.forEach((g, k) => {
+    const bytes = new ArrayBuffer(Math.max(1, passes.length) * stride);
+    passes.forEach(({ g, size }, k) => {
       const f = adamFactors(g.lr, this.step_, this.hyper);
       const u = new Uint32Array(bytes, k * stride, 1);
-      u[0] = g.count;
+      u[0] = size / 4;
       new Float32Array(bytes, k * stride + 4, 7).set([f.stepSize, f.beta1, f.beta2, f.oneMinusBeta1, f.oneMinusBeta2, f.eps, f.sqrtBc2]);
     });
     const uniform = this.gpu.uniform(`adam params (step ${this.step_})`, new Uint8Array(bytes));
-    groups.forEach((g, k) => {
-      if (g.count === 0) return;
+    passes.forEach(({ g, offset, size }, k) => {
+      if (size === 0) return;
       const params = { buffer: uniform, offset: k * stride, size: PARAMS_BYTES };
-      this.gpu.dispatch(encoder, this.pipeline, [params, g.param, g.grad, g.m, g.v], Math.ceil(g.count / WORKGROUP));
-      if (options.zeroGrads) this.gpu.clear(encoder, g.grad, g.count * 4);
+      const range = (buffer: GPUBuffer) => ({ buffer, offset, size });
+      this.gpu.dispatch(encoder, this.pipeline, [params, range(g.param), range(g.grad), range(g.m), range(g.v)], Math.ceil(size / 4 / WORKGROUP));
     });
+    if (options.zeroGrads) for (const g of this.groups.values()) this.gpu.clear(encoder, g.grad, g.count * 4);
   }
 
   setLearningRate(name: string, lr: number): void {
@@ -199,8 +202,9 @@ export class Adam {
 
   private allocMoments(name: string, count: number, init?: { m: Float32Array; v: Float32Array }): { m: GPUBuffer; v: GPUBuffer } {
     const what = `the size of parameter group '${name}'`;
-    this.gpu.checkSize(`adam ${name} moments`, count * 4, what);
-    if (init) return { m: this.gpu.upload(`adam ${name} m`, init.m), v: this.gpu.upload(`adam ${name} v`, init.v) };
-    return { m: this.gpu.buffer(`adam ${name} m`, count * 4), v: this.gpu.buffer(`adam ${name} v`, count * 4) };
+    // Bound in ranges by step(), so only the buffer limit applies.
+    this.gpu.checkSize(`adam ${name} moments`, count * 4, what, true);
+    if (init) return { m: this.gpu.upload(`adam ${name} m`, init.m, undefined, true), v: this.gpu.upload(`adam ${name} v`, init.v, undefined, true) };
+    return { m: this.gpu.buffer(`adam ${name} m`, count * 4, undefined, true), v: this.gpu.buffer(`adam ${name} v`, count * 4, undefined, true) };
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { Gpu } from '../gpu/gpu.ts';
 import { PrefixSum } from '../gpu/prefix-sum.ts';
+import { recordGather } from './densify-gather.ts';
 import { emptyGaussians } from '../scene/gaussian-data.ts';
 import { GaussianCloud, GaussianGrads } from '../scene/gaussian-cloud.ts';
 import type { Adam } from './adam.ts';
@@ -147,17 +148,16 @@ export class DefaultDensifier {
     const newMoments: Record<string, { m: GPUBuffer; v: GPUBuffer }> = {};
     await gpu.run('densify gather', (enc) => {
       gpu.dispatch(enc, this.kernels.map, [mapParams, offsets, source], Math.ceil(n / WG));
-      const gather = (src: GPUBuffer, dst: GPUBuffer, width: number, mode: number) => {
-        const p = track(gpu.uniform('densify gather params', words(['u', total], ['u', width], ['u', mode], ['u', 0])));
-        gpu.dispatch(enc, this.kernels.gather, [p, source, actions, src, dst], Math.ceil((total * width) / WG));
-      };
+      const gather = (src: GPUBuffer, dst: GPUBuffer, width: number, mode: number) =>
+        recordGather(gpu, enc, { pipeline: this.kernels.gather, head: [source, actions], src, srcRows: n, dst, rows: total, width, mode, track });
       for (const name of SPLAT_BLOCK_NAMES) {
         const w = blockWidth(name, K);
         gather(cloud[name], nextCloud[name], w, name === 'logScales' ? 1 : 0);
         if (adam) {
           const old = adam.moments(name);
-          const m = track(gpu.buffer(`densify moments m ${name}`, total * w * 4));
-          const v = track(gpu.buffer(`densify moments v ${name}`, total * w * 4));
+          // Ranged: SH moments may pass the binding limit (recordGather binds them in ranges).
+          const m = track(gpu.buffer(`densify moments m ${name}`, total * w * 4, undefined, true));
+          const v = track(gpu.buffer(`densify moments v ${name}`, total * w * 4, undefined, true));
           gather(old.m, m, w, 2);
           gather(old.v, v, w, 2);
           newMoments[name] = { m, v };

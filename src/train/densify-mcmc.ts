@@ -14,6 +14,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { GaussianCloud, GaussianGrads } from '../scene/gaussian-cloud.ts';
 import { emptyGaussians } from '../scene/gaussian-data.ts';
+import { recordGather } from './densify-gather.ts';
 import { planMcmc, type McmcPlan } from '../reference/train/mcmc.ts';
 import type { Adam } from './adam.ts';
 import type { DensifyConfig } from './config.ts';
@@ -97,17 +98,16 @@ export class McmcDensifier {
     const nextGrads = GaussianGrads.create(gpu, rows, cloud.shDegree);
     const moments: Record<string, { m: GPUBuffer; v: GPUBuffer }> = {};
     await gpu.run('mcmc gather', (enc) => {
-      const gather = (src: GPUBuffer, dst: GPUBuffer, width: number, mode: number) => {
-        const p = track(gpu.uniform('mcmc gather params', words(['u', rows], ['u', width], ['u', mode])));
-        gpu.dispatch(enc, this.kernels.gather, [p, source, logit, shift, src, dst], Math.ceil((rows * width) / WG));
-      };
+      const gather = (src: GPUBuffer, dst: GPUBuffer, width: number, mode: number) =>
+        recordGather(gpu, enc, { pipeline: this.kernels.gather, head: [source, logit, shift], src, srcRows: cloud.count, dst, rows, width, mode, track });
       for (const name of SPLAT_BLOCK_NAMES) {
         const w = blockWidth(name, K);
         gather(cloud[name], next[name], w, name === 'opacityLogits' ? 1 : name === 'logScales' ? 2 : 0);
         if (adam) {
           const old = adam.moments(name);
-          const m = track(gpu.buffer(`mcmc moments m ${name}`, rows * w * 4));
-          const v = track(gpu.buffer(`mcmc moments v ${name}`, rows * w * 4));
+          // Ranged: SH moments may pass the binding limit (recordGather binds them in ranges).
+          const m = track(gpu.buffer(`mcmc moments m ${name}`, rows * w * 4, undefined, true));
+          const v = track(gpu.buffer(`mcmc moments v ${name}`, rows * w * 4, undefined, true));
           gather(old.m, m, w, 3);
           gather(old.v, v, w, 3);
           moments[name] = { m, v };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Adam } from '../../src/train/adam.ts';
 import { adamStepReference } from '../../src/reference/adam.ts';
 import { InputError } from '../../src/errors.ts';
@@ -116,6 +116,51 @@ describe('Adam (WGSL)', () => {
     expect(() => b.replaceGroup('p', pb, gb, n, { m, v })).toThrow(InputError);
     a.destroy();
     b.destroy();
+  });
+
+  it('steps groups over the binding limit range by range, as the unsplit steps', async () => {
+    const g = gpu();
+    // 3000 bytes per binding: ranges at aligned offsets (not multiples of 3000), the last ragged.
+    const spec = [
+      { name: 'sh', count: 1400, lr: 2.5e-3 },
+      { name: 'small', count: 70, lr: 1e-2 },
+    ];
+    const runSteps = async (limit: string | undefined) => {
+      if (limit) process.env.RL4D_BUFFER_LIMIT = limit;
+      const dispatch = vi.spyOn(g, 'dispatch');
+      try {
+        const bufs = spec.map((s, k) => ({
+          param: g.upload(s.name, randomArray(s.count, 3 + k), undefined, true),
+          grad: g.buffer(`${s.name} grad`, s.count * 4, undefined, true),
+        }));
+        const adam = await Adam.create(g, spec.map((s, k) => ({ ...s, ...bufs[k] })));
+        for (let step = 1; step <= 3; step++) {
+          spec.forEach((s, k) => g.write(bufs[k].grad, randomArray(s.count, 40 + 7 * step + k, 2)));
+          await g.run('adam', (enc) => adam.step(enc));
+        }
+        const out = await Promise.all(bufs.map((b, k) => g.readF32(b.param, spec[k].count)));
+        const state = await adam.exportState();
+        adam.destroy();
+        return { out, state, dispatches: dispatch.mock.calls.length };
+      } finally {
+        dispatch.mockRestore();
+        delete process.env.RL4D_BUFFER_LIMIT;
+      }
+    };
+    const whole = await runSteps(undefined);
+    const split = await runSteps('3000');
+    expect(whole.dispatches).toBe(3 * spec.length);
+    expect(split.dispatches).toBe(3 * (spec.length + 1)); // 'sh' in two ranges
+    // The reference, over the whole arrays.
+    spec.forEach((s, k) => {
+      const p = randomArray(s.count, 3 + k);
+      const m = new Float32Array(s.count);
+      const v = new Float32Array(s.count);
+      for (let step = 1; step <= 3; step++) adamStepReference(p, randomArray(s.count, 40 + 7 * step + k, 2), m, v, s.lr, step, hyper);
+      expectClose(split.out[k], p, 1e-6, `${s.name} params (split)`);
+      expectClose(split.state.groups[k].m, m, 1e-6, `${s.name} m (split)`);
+      expect(Buffer.from(split.out[k].buffer).equals(Buffer.from(whole.out[k].buffer))).toBe(true);
+    });
   });
 
   it('rejects bad groups and mismatched state with an InputError', async () => {

@@ -114,20 +114,15 @@ export class SplatRenderer {
    * device allows) when they pass the binding limit; more than two ranges' worth is refused.
    */
   private shRanges(cloud: GaussianCloud): { split: number; bytes: number } | null {
-    const gpu = this.gpu;
     const perSplat = cloud.shCoeffs * 12;
     const total = cloud.count * perSplat;
-    const maxBinding = gpu.maxBindingBytes;
-    if (total <= maxBinding) return null;
-    const align = gpu.limits.minStorageBufferOffsetAlignment;
-    const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
-    const unit = align / gcd(align, perSplat); // splats per aligned step
-    const split = Math.floor(maxBinding / perSplat / unit) * unit;
-    if (total - split * perSplat > maxBinding)
+    const ranges = this.gpu.bindingRanges(total, perSplat);
+    if (ranges.length === 1) return null;
+    if (ranges.length > 2)
       throw new InputError(
-        `Buffer 'splat sh' needs ${total} bytes, over two bindings of this device's maxStorageBufferBindingSize (${maxBinding} bytes); reduce the number of splats or the SH degree.`,
+        `Buffer 'splat sh' needs ${total} bytes, over two bindings of this device's maxStorageBufferBindingSize (${this.gpu.maxBindingBytes} bytes); reduce the number of splats or the SH degree.`,
       );
-    return { split, bytes: split * perSplat };
+    return { split: ranges[1].offset / perSplat, bytes: ranges[1].offset };
   }
 
   async forward(cloud: GaussianCloud, cameras: Camera[], options?: RenderOptions): Promise<SplatFrame> {
