@@ -108,18 +108,8 @@ fn colour_pre() -> vec3<f32> {
 
 fn sigmoid3(x: vec3<f32>) -> vec3<f32> { return vec3<f32>(1.0) / (vec3<f32>(1.0) + exp(-x)); }
 
-// Gradient of the density pre-activation w.r.t. world position, after hidden_forward:
-// back-propagate to the encoding (enc_u = W1^T (w_sigma * relu')), then through the encoding.
+// d(objective)/d(encoding), filled by backward passes (mlp_bwd).
 var<private> enc_u: array<f32, MAX_ENC>;
-fn density_pre_gradient(p: vec3<f32>) -> vec3<f32> {
-  let E = field.enc_dim;
-  for (var k = 0u; k < E; k++) { enc_u[k] = 0.0; }
-  for (var j = 0u; j < field.hidden; j++) {
-    let v = select(0.0, mlp[field.off_ws + j], pre[j] > 0.0);
-    for (var k = 0u; k < E; k++) { enc_u[k] += v * mlp[j * E + k]; }
-  }
-  return encoding_position_vjp(p);
-}
 
 // sum_k enc_u[k] * d enc[k] / d p: walks the hash corners again with the trilinear weights'
 // spatial derivatives. Walking twice keeps no per-feature vec3 scratch, which lavapipe would

@@ -5,11 +5,15 @@
 // gradients w.r.t. the density and colour pre-activations; mlp_bwd turns the records into
 // parameter gradients. Record: pos xyz (canonical in 4D), d_sigma_pre, dir xyz,
 // d_colour_pre rgb, sample slot in the chunk (u32 bits; 4D only) (11 floats).
-// The normal output's cotangent is not used: see src/render/nerf/renderer.ts.
+// With NORMALS (a normal cotangent is given) the normal n_i = -g/|g| of each sample, g the
+// central differences of nerf/fd_normal.wgsl, is differentiated too: it weighs into the
+// density like a colour (suffix trick on N), and its own gradient becomes six more records,
+// one per difference point p +- eps e_k, with d_sigma_pre = +-(dL/dg_k) / (2 eps).
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
 #include "nerf/occupied.wgsl"
+#include "nerf/fd_normal.wgsl"
 
 @group(0) @binding(0) var<uniform> field: FieldParams;
 @group(0) @binding(1) var<uniform> rp: RenderParams;
@@ -27,6 +31,19 @@
 
 const MIN_TRANSMITTANCE: f32 = 1e-4;
 const RECORD: u32 = 11u;
+const STATE: u32 = 16u;
+
+fn write_record(p: vec3<f32>, d_sigma_pre: f32, dir: vec3<f32>, d_col_pre: vec3<f32>, slot: u32) {
+  if (d_sigma_pre == 0.0 && all(d_col_pre == vec3<f32>(0.0))) { return; }
+  let r = atomicAdd(&counter[0], 1u);
+  if (r >= rp.capacity) { return; }
+  let o = r * RECORD;
+  records[o] = p.x; records[o + 1u] = p.y; records[o + 2u] = p.z;
+  records[o + 3u] = d_sigma_pre;
+  records[o + 4u] = dir.x; records[o + 5u] = dir.y; records[o + 6u] = dir.z;
+  records[o + 7u] = d_col_pre.x; records[o + 8u] = d_col_pre.y; records[o + 9u] = d_col_pre.z;
+  records[o + 10u] = bitcast<f32>(slot);
+}
 
 @compute @workgroup_size(64)
 fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -34,18 +51,21 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   let local = linear_invocation(wid, nwg, lid, 64u);
   if (local >= rp.ray_count) { return; }
   let id = rp.ray_offset + local;
-  let s = id * 12u;
+  let s = id * STATE;
   let C = vec3<f32>(state[s], state[s + 1u], state[s + 2u]);
   let D = state[s + 3u];
   let T_final = 1.0 - state[s + 4u];
   let g_rgb = vec3<f32>(state[s + 5u], state[s + 6u], state[s + 7u]);
   let g_depth = state[s + 8u];
   let g_alpha = state[s + 9u];
+  let N = vec3<f32>(state[s + 10u], state[s + 11u], state[s + 12u]);
+  let g_normal = vec3<f32>(state[s + 13u], state[s + 14u], state[s + 15u]);
   let ray = camera_ray(id);
   sh_direction(ray.d);
   var T = 1.0;
   var C_acc = vec3<f32>(0.0);
   var D_acc = 0.0;
+  var N_acc = vec3<f32>(0.0);
   for (var i = 0u; i < rp.max_steps; i++) {
     let t = sample_t(ray, i);
     if (t >= ray.t1) { break; }
@@ -65,21 +85,30 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let T_next = T * e;
     C_acc += w * col;
     D_acc += w * z;
-    let d_sigma = rp.step * (dot(g_rgb, T_next * col - (C - C_acc)) + g_depth * (T_next * z - (D - D_acc)) + g_alpha * T_final);
-    // trunc-exp passes exp(clamped x) back, as instant-ngp does.
-    let d_sigma_pre = d_sigma * sigma;
-    let d_col_pre = w * g_rgb * col * (vec3<f32>(1.0) - col);
-    if (d_sigma_pre != 0.0 || any(d_col_pre != vec3<f32>(0.0))) {
-      let r = atomicAdd(&counter[0], 1u);
-      if (r < rp.capacity) {
-        let o = r * RECORD;
-        records[o] = p.x; records[o + 1u] = p.y; records[o + 2u] = p.z;
-        records[o + 3u] = d_sigma_pre;
-        records[o + 4u] = ray.d.x; records[o + 5u] = ray.d.y; records[o + 6u] = ray.d.z;
-        records[o + 7u] = d_col_pre.x; records[o + 8u] = d_col_pre.y; records[o + 9u] = d_col_pre.z;
-        records[o + 10u] = bitcast<f32>(slot);
+    var d_sigma = dot(g_rgb, T_next * col - (C - C_acc)) + g_depth * (T_next * z - (D - D_acc)) + g_alpha * T_final;
+#if NORMALS
+    let g = fd_density_gradient(p, rp.normal_eps);
+    let n = unit_normal(g);
+    N_acc += w * n;
+    d_sigma += dot(g_normal, T_next * n - (N - N_acc));
+    // n = -g / |g|: dL/dg = -(I - n n^T) (w g_normal) / |g| (zero where the normal is zero).
+    let len = length(g);
+    if (len >= 1e-20) {
+      let dn = w * g_normal;
+      let dg = -(dn - n * dot(n, dn)) / len;
+      for (var k = 0u; k < 3u; k++) {
+        var off = vec3<f32>(0.0);
+        off[k] = rp.normal_eps;
+        let ds = dg[k] / (2.0 * rp.normal_eps);
+        write_record(p + off, ds, ray.d, vec3<f32>(0.0), slot);
+        write_record(p - off, -ds, ray.d, vec3<f32>(0.0), slot);
       }
     }
+#endif
+    // trunc-exp passes exp(clamped x) back, as instant-ngp does.
+    let d_sigma_pre = rp.step * d_sigma * sigma;
+    let d_col_pre = w * g_rgb * col * (vec3<f32>(1.0) - col);
+    write_record(p, d_sigma_pre, ray.d, d_col_pre, slot);
     T = T_next;
     if (T < MIN_TRANSMITTANCE) { break; }
   }

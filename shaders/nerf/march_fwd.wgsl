@@ -1,5 +1,6 @@
 // Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
 // cells only, early stop when transmittance drops below 1e-4, background behind.
+// Normals are central differences of the density (nerf/fd_normal.wgsl), alpha-weighted.
 // Without the NORMALS define the normal output is written as zeros (cheaper when unused).
 // With WARP (4D) each sample is moved to the canonical field by the deformation offsets of
 // its slot (nerf/warp.wgsl) before the occupancy lookup and the field evaluation; the rays of
@@ -8,6 +9,7 @@
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
 #include "nerf/occupied.wgsl"
+#include "nerf/fd_normal.wgsl"
 
 @group(0) @binding(0) var<uniform> field: FieldParams;
 @group(0) @binding(1) var<uniform> rp: RenderParams;
@@ -55,7 +57,7 @@ fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     C += w * col;
     D += w * (t * ray.z_per_t);
 #if NORMALS
-    N += w * unit_normal(density_pre_gradient(p));
+    N += w * unit_normal(fd_density_gradient(p, rp.normal_eps));
 #endif
     T *= e;
     if (T < MIN_TRANSMITTANCE) { break; }

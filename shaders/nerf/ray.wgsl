@@ -8,7 +8,7 @@ struct RenderParams {
   width: u32, height: u32, views: u32, max_steps: u32,
   step: f32, near: f32, far: f32, use_occ: u32,
   bg: vec3<f32>, occ_res: u32,
-  ray_offset: u32, ray_count: u32, capacity: u32, _pad: u32,
+  ray_offset: u32, ray_count: u32, capacity: u32, normal_eps: f32,
 }
 
 struct Ray { o: vec3<f32>, d: vec3<f32>, z_per_t: f32, t0: f32, t1: f32 }

@@ -92,6 +92,37 @@ describe('4D NeRF renderer vs reference', () => {
     field.destroy();
   });
 
+  it('a normal cotangent reaches the canonical and deformation parameters as the reference says', async () => {
+    const g = gpu();
+    const cfg = smallConfig({ seed: 13, levels: 3, hiddenWidth: 8 });
+    const { hash, mlp } = initialFieldParams(cfg);
+    const field = RadianceField.fromParams(g, cfg, hash, mlp);
+    const state = movingState(14);
+    const def = await HexPlaneField.fromStateOn(g, state);
+    const cams = timed(views(2, 8), [0.1, 0.6]);
+    const opts = { background, stepSize: 0.07 };
+    const frame = await field.render(cams, { ...opts, deformation: def });
+    const ref: ReferenceField = { layout: field.layout, hash, mlp, deformation: { config: hexConfig, planes: state.planes, mlp: state.mlp } };
+    const s = marchSettings(field.layout, opts);
+    const img = renderReference(ref, cams, s);
+    expectClose(await g.readF32(frame.normal), img.normal, 1e-3, 'normal');
+    const normal = randomArray(frame.rays * 3, 15);
+    await g.run('zero', (enc) => {
+      field.zeroGrads(enc);
+      def.zeroGrads(enc);
+    });
+    await field.backward(frame, { normal: g.upload('cot normal', normal) });
+    const refGrads = renderBackwardReference(ref, cams, s, { normal }, img);
+    const grads = await field.readGrads();
+    expectGradClose(grads.hash, refGrads.hash, 'normal: hash gradient');
+    expectGradClose(grads.mlp, refGrads.mlp, 'normal: mlp gradient');
+    expectGradClose(await g.readF32(def.planesGrad), refGrads.deformPlanes!, 'normal: deformation planes gradient');
+    expectGradClose(await g.readF32(def.mlpGrad), refGrads.deformMlp!, 'normal: deformation mlp gradient');
+    frame.destroy();
+    def.destroy();
+    field.destroy();
+  });
+
   it('a zero-initialised deformation renders exactly the static field, at any time', async () => {
     const g = gpu();
     const cfg = smallConfig({ seed: 9 });
@@ -121,7 +152,7 @@ describe('4D NeRF renderer vs reference', () => {
 });
 
 describe('4D NeRF reference gradients vs central finite differences (f64)', () => {
-  it('matches for canonical and deformation parameters', () => {
+  it('matches for canonical and deformation parameters (rgb, alpha, depth and normal cotangents)', () => {
     const cfg = smallConfig({ seed: 5, levels: 3, hiddenWidth: 8 });
     const layout = fieldLayout(cfg);
     const init = initialFieldParams(cfg, layout);
@@ -133,9 +164,10 @@ describe('4D NeRF reference gradients vs central finite differences (f64)', () =
     const dmlp = Float64Array.from(state.mlp);
     const field: ReferenceField = { layout, hash, mlp, deformation: { config: hexConfig, planes, mlp: dmlp } };
     const cams = timed(views(1, 8), [0.4]);
-    const s = marchSettings(layout, { background, stepSize: 0.07, normals: false });
+    const s = marchSettings(layout, { background, stepSize: 0.07, normals: true });
     const n = 64;
-    const cot = { rgb: randomArray(n * 3, 4), alpha: randomArray(n, 5), depth: randomArray(n, 6, -0.3, 0.3) };
+    // The normal's cotangent small beside the others' keeps every term's gradient visible.
+    const cot = { rgb: randomArray(n * 3, 4), alpha: randomArray(n, 5), depth: randomArray(n, 6, -0.3, 0.3), normal: randomArray(n * 3, 7, -0.3, 0.3) };
     const grads = renderBackwardReference(field, cams, s, cot);
     const top = (gr: Float64Array, k: number) => Array.from(gr.keys()).sort((a, b) => Math.abs(gr[b]) - Math.abs(gr[a])).slice(0, k);
     const picks: [Float64Array, number, number][] = [];

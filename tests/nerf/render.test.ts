@@ -75,49 +75,79 @@ describe('NeRF renderer vs reference', () => {
       expectGradClose(grads.mlp, refGrads.mlp, `${which}: mlp gradient`);
       expectGradClose(grads.hash, refGrads.hash, `${which}: hash gradient`);
     }
-    // The normal output is NOT differentiated (it would need second derivatives through the
-    // hash grid and MLP): a normal cotangent contributes exactly zero, by design.
+    frame.destroy();
+    field.destroy();
+  });
+
+  it('a normal cotangent gives the reference gradient (finite-difference normals)', async () => {
+    const g = gpu();
+    const cfg = smallConfig({ seed: 12, levels: 3, hiddenWidth: 8 });
+    const { hash, mlp } = initialFieldParams(cfg);
+    const field = RadianceField.fromParams(g, cfg, hash, mlp);
+    const cams = views(2, 8);
+    const opts = { background, stepSize: 0.06 };
+    const frame = await field.render(cams, opts);
+    const ref: ReferenceField = { layout: field.layout, hash, mlp };
+    const s = marchSettings(field.layout, opts);
+    const n = frame.rays;
+    const normal = randomArray(n * 3, 21);
     await g.run('zero', (enc) => field.zeroGrads(enc));
-    await field.backward(frame, { normal: g.upload('cot normal', randomArray(n * 3, 21)) });
-    const normalOnly = await field.readGrads();
-    expect(normalOnly.mlp.every((v) => v === 0) && normalOnly.hash.every((v) => v === 0)).toBe(true);
+    await field.backward(frame, { normal: g.upload('cot normal', normal) });
+    const grads = await field.readGrads();
+    const refGrads = renderBackwardReference(ref, cams, s, { normal });
+    expectGradClose(grads.mlp, refGrads.mlp, 'normal: mlp gradient');
+    expectGradClose(grads.hash, refGrads.hash, 'normal: hash gradient');
+    expect(Math.max(...refGrads.mlp.map(Math.abs))).toBeGreaterThan(1e-3);
+    // Together with the other outputs the contributions add.
+    const rgb = randomArray(n * 3, 22);
+    await g.run('zero', (enc) => field.zeroGrads(enc));
+    await field.backward(frame, { rgb: g.upload('cot rgb', rgb), normal: g.upload('cot normal', normal) });
+    const rgbOnly = renderBackwardReference(ref, cams, s, { rgb });
+    expectGradClose((await field.readGrads()).hash, rgbOnly.hash.map((v, i) => v + refGrads.hash[i]), 'rgb + normal: hash gradient');
     frame.destroy();
     field.destroy();
   });
 });
 
 describe('NeRF reference gradients vs central finite differences (f64)', () => {
-  it('matches for parameters of every block', () => {
-    const cfg = smallConfig({ seed: 5, levels: 3, hiddenWidth: 8 });
-    const layout = fieldLayout(cfg);
-    const init = initialFieldParams(cfg, layout);
-    const hash = Float64Array.from(init.hash);
-    const mlp = Float64Array.from(init.mlp);
-    const cams = views(1, 8);
-    const s = marchSettings(layout, { background, stepSize: 0.07 });
-    const n = 64;
-    const cot = { rgb: randomArray(n * 3, 4), alpha: randomArray(n, 5), depth: randomArray(n, 6, -0.3, 0.3) };
-    const field: ReferenceField = { layout, hash, mlp };
-    const grads = renderBackwardReference(field, cams, s, cot);
-    const o = layout.offsets;
-    const picks: [Float64Array, number, number][] = [];
-    // The hash entries with the largest gradients (most entries are never touched).
-    const order = Array.from(grads.hash.keys()).sort((a, b) => Math.abs(grads.hash[b]) - Math.abs(grads.hash[a]));
-    for (const i of order.slice(0, 6)) picks.push([hash, i, grads.hash[i]]);
-    for (const i of [o.w1, o.w1 + 5, o.b1 + 1, o.wSigma + 2, o.bSigma, o.wColour + 1, o.wColour + layout.hidden + 2, o.bColour + 2]) picks.push([mlp, i, grads.mlp[i]]);
-    const h = 1e-5;
-    let checked = 0;
-    for (const [arr, i, analytic] of picks) {
-      const v = arr[i];
-      arr[i] = v + h;
-      const up = objectiveReference(field, cams, s, cot);
-      arr[i] = v - h;
-      const down = objectiveReference(field, cams, s, cot);
-      arr[i] = v;
-      const fd = (up - down) / (2 * h);
-      expect(Math.abs(fd - analytic), `param ${i}: fd ${fd} analytic ${analytic}`).toBeLessThan(1e-5 + 1e-4 * Math.abs(fd));
-      if (Math.abs(fd) > 1e-3) checked++;
-    }
-    expect(checked).toBeGreaterThanOrEqual(10);
-  });
+  for (const which of ['rgb, alpha and depth', 'the normal'] as const) {
+    it(`matches for parameters of every block (cotangents of ${which})`, () => {
+      const cfg = smallConfig({ seed: 5, levels: 3, hiddenWidth: 8 });
+      const layout = fieldLayout(cfg);
+      const init = initialFieldParams(cfg, layout);
+      const hash = Float64Array.from(init.hash);
+      const mlp = Float64Array.from(init.mlp);
+      const size = which === 'the normal' ? 6 : 8;
+      const cams = views(1, size);
+      // Normals only where they are differentiated (the forward normal costs six field evaluations).
+      const s = marchSettings(layout, { background, stepSize: 0.07, normals: which === 'the normal' });
+      const n = size * size;
+      const normal = randomArray(n * 3, 7);
+      const cot = which === 'the normal' ? { normal } : { rgb: randomArray(n * 3, 4), alpha: randomArray(n, 5), depth: randomArray(n, 6, -0.3, 0.3) };
+      const field: ReferenceField = { layout, hash, mlp };
+      const grads = renderBackwardReference(field, cams, s, cot);
+      const o = layout.offsets;
+      const picks: [Float64Array, number, number][] = [];
+      // The hash entries with the largest gradients (most entries are never touched).
+      const order = Array.from(grads.hash.keys()).sort((a, b) => Math.abs(grads.hash[b]) - Math.abs(grads.hash[a]));
+      for (const i of order.slice(0, 6)) picks.push([hash, i, grads.hash[i]]);
+      // The normal sees no colour: its colour-head gradients are zero (and so are the differences).
+      const mlpPicks = [o.w1, o.w1 + 5, o.b1 + 1, o.wSigma + 2, o.bSigma, o.wColour + 1, o.wColour + layout.hidden + 2, o.bColour + 2];
+      for (const i of mlpPicks) picks.push([mlp, i, grads.mlp[i]]);
+      const h = 1e-5;
+      let checked = 0;
+      for (const [arr, i, analytic] of picks) {
+        const v = arr[i];
+        arr[i] = v + h;
+        const up = objectiveReference(field, cams, s, cot);
+        arr[i] = v - h;
+        const down = objectiveReference(field, cams, s, cot);
+        arr[i] = v;
+        const fd = (up - down) / (2 * h);
+        expect(Math.abs(fd - analytic), `param ${i}: fd ${fd} analytic ${analytic}`).toBeLessThan(1e-5 + 1e-4 * Math.abs(fd));
+        if (Math.abs(fd) > 1e-3) checked++;
+      }
+      expect(checked).toBeGreaterThanOrEqual(which === 'the normal' ? 8 : 10);
+    });
+  }
 });

@@ -123,15 +123,18 @@ export function evalField(layout: FieldLayout, hash: Params, mlp: Params, p: Arr
   };
 }
 
-/** World-space unit normal: the normalised negative gradient of the density (0 where flat). */
-export function densityNormal(layout: FieldLayout, mlp: Params, s: FieldSample): Vec3 {
-  const E = layout.encodingDim;
-  const g = [0, 0, 0];
-  for (let j = 0; j < layout.hidden; j++) {
-    if (s.pre[j] <= 0) continue;
-    const v = mlp[layout.offsets.wSigma + j];
-    for (let k = 0; k < E; k++) for (let a = 0; a < 3; a++) g[a] += v * mlp[layout.offsets.w1 + j * E + k] * s.encGrad[k * 3 + a];
+/** Central differences of the density pre-activation around p (fd_normal.wgsl): g_k = (s(p + eps e_k) - s(p - eps e_k)) / (2 eps). */
+export function fdDensityGradient(layout: FieldLayout, hash: Params, mlp: Params, p: ArrayLike<number>, eps: number): Vec3 {
+  const g: Vec3 = [0, 0, 0];
+  for (let k = 0; k < 3; k++) {
+    const at = (sign: number) => evalField(layout, hash, mlp, Array.from(p, (v, a) => (a === k ? v + sign * eps : v)), [0, 0, 1]).sigmaPre;
+    g[k] = (at(1) - at(-1)) / (2 * eps);
   }
+  return g;
+}
+
+/** World-space unit normal -g / |g| (0 where flat). */
+export function unitNormal(g: Vec3): Vec3 {
   const n = Math.hypot(g[0], g[1], g[2]);
   return n < 1e-20 ? [0, 0, 0] : [-g[0] / n, -g[1] / n, -g[2] / n];
 }

@@ -1,14 +1,14 @@
 /**
  * Plain-TypeScript reference of the NeRF ray marcher (march_fwd / march_bwd / mlp_bwd) and
  * of the occupancy update, in f64: same rays, samples, occupancy skipping, early stop and
- * suffix-trick backward as the kernels. Gradients of the normal output are not computed
- * (as in the kernels). With a deformation field (4D) each sample x of a camera at time t is
+ * suffix-trick backward as the kernels. Normals are central differences of the density
+ * (fdDensityGradient), differentiated like the kernels do. With a deformation field (4D) each sample x of a camera at time t is
  * evaluated at x + d(x, t), and the backward also gives the deformation field's gradients.
  */
 import type { Camera } from '../../math/camera.ts';
 import type { FieldLayout } from '../../scene/nerf/layout.ts';
 import type { MarchSettings } from '../../render/nerf/renderer.ts';
-import { backpropSample, densityNormal, evalField, positionGradient, toUnit, truncExp, type Params } from './field.ts';
+import { backpropSample, evalField, fdDensityGradient, positionGradient, toUnit, truncExp, unitNormal, type Params } from './field.ts';
 import type { HexPlaneConfig } from '../../scene/deform/hexplane-layout.ts';
 import { hexPlaneBackwardRef, hexPlaneSplatRef } from '../deform/hexplane.ts';
 
@@ -106,9 +106,9 @@ export function renderReference(field: ReferenceField, cameras: Camera[], s: Mar
     const C = [0, 0, 0];
     const N = [0, 0, 0];
     let D = 0;
-    const T = march(field, s, ray, cam.time ?? 0, (_x, _p, t, sample, T, e) => {
+    const T = march(field, s, ray, cam.time ?? 0, (_x, p, t, sample, T, e) => {
       const w = T * (1 - e);
-      const nrm = densityNormal(field.layout, field.mlp, sample);
+      const nrm = s.normals ? unitNormal(fdDensityGradient(field.layout, field.hash, field.mlp, p, s.normalEps)) : [0, 0, 0];
       for (let c = 0; c < 3; c++) {
         C[c] += w * sample.colour[c];
         N[c] += w * nrm[c];
@@ -129,6 +129,7 @@ export interface ReferenceCotangents {
   rgb?: ArrayLike<number>;
   alpha?: ArrayLike<number>;
   depth?: ArrayLike<number>;
+  normal?: ArrayLike<number>;
 }
 
 export interface ReferenceGrads {
@@ -139,7 +140,7 @@ export interface ReferenceGrads {
   deformMlp?: Float64Array;
 }
 
-/** Gradients of sum(cotangent * output) w.r.t. the hash table and the MLP (rgb, alpha, depth), and the deformation field's in 4D. */
+/** Gradients of sum(cotangent * output) w.r.t. the hash table and the MLP (rgb, alpha, depth, normal), and the deformation field's in 4D. */
 export function renderBackwardReference(field: ReferenceField, cameras: Camera[], s: MarchSettings, cot: ReferenceCotangents,
   images: ReferenceImages = renderReference(field, cameras, s)): ReferenceGrads {
   const gradHash = new Float64Array(field.layout.hashCount);
@@ -154,7 +155,11 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
     const gC = [0, 1, 2].map((c) => cot.rgb?.[id * 3 + c] ?? 0);
     const gD = cot.depth?.[id] ?? 0;
     const gA = cot.alpha?.[id] ?? 0;
+    const N = [0, 1, 2].map((c) => images.normal[id * 3 + c]);
+    const gN = [0, 1, 2].map((c) => cot.normal?.[id * 3 + c] ?? 0);
+    const withNormal = gN.some((v) => v !== 0);
     const Cacc = [0, 0, 0];
+    const Nacc = [0, 0, 0];
     let Dacc = 0;
     const view = cameras.indexOf(cam);
     march(field, s, ray, cam.time ?? 0, (x, p, t, sample, T, e) => {
@@ -168,15 +173,38 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
       }
       Dacc += w * z;
       dSigma += gD * (Tn * z - (D - Dacc));
+      // 4D: d(objective)/d(offset) of this sample = d/d(x_c), from every point the sample evaluated.
+      const dXc = [0, 0, 0];
+      if (withNormal) {
+        const gr = fdDensityGradient(field.layout, field.hash, field.mlp, p, s.normalEps);
+        const n = unitNormal(gr);
+        for (let c = 0; c < 3; c++) {
+          Nacc[c] += w * n[c];
+          dSigma += gN[c] * (Tn * n[c] - (N[c] - Nacc[c]));
+        }
+        const len = Math.hypot(gr[0], gr[1], gr[2]);
+        if (len >= 1e-20) {
+          const dn = gN.map((v) => w * v);
+          const ndn = n[0] * dn[0] + n[1] * dn[1] + n[2] * dn[2];
+          for (let k = 0; k < 3; k++) {
+            const dg = -(dn[k] - n[k] * ndn) / len;
+            for (const sign of [1, -1]) {
+              const q = p.map((v, a) => (a === k ? v + sign * s.normalEps : v));
+              const fs = evalField(field.layout, field.hash, field.mlp, q, ray.d);
+              const dEnc = backpropSample(field.layout, field.mlp, q, fs, (sign * dg) / (2 * s.normalEps), [0, 0, 0], gradHash, gradMlp);
+              positionGradient(field.layout, q, fs, dEnc).forEach((v, a) => (dXc[a] += v));
+            }
+          }
+        }
+      }
       dSigma *= s.step;
       const dColPre = [0, 1, 2].map((c) => w * gC[c] * sample.colour[c] * (1 - sample.colour[c]));
       const dEnc = backpropSample(field.layout, field.mlp, p, sample, dSigma * truncExp(sample.sigmaPre), dColPre, gradHash, gradMlp);
       if (field.deformation) {
         // x_c = x + offset, so d/d(offset) = d/d(x_c).
-        const d = new Array(14).fill(0);
-        positionGradient(field.layout, p, sample, dEnc).forEach((v, a) => (d[a] = v));
+        positionGradient(field.layout, p, sample, dEnc).forEach((v, a) => (dXc[a] += v));
         warped[view].points.push(...x);
-        warped[view].dOffsets.push(...d);
+        warped[view].dOffsets.push(...dXc, ...new Array(11).fill(0));
       }
     });
   });
@@ -200,6 +228,7 @@ export function objectiveReference(field: ReferenceField, cameras: Camera[], s: 
   let L = 0;
   for (let i = 0; i < img.rgb.length; i++) L += (cot.rgb?.[i] ?? 0) * img.rgb[i];
   for (let i = 0; i < img.alpha.length; i++) L += (cot.alpha?.[i] ?? 0) * img.alpha[i] + (cot.depth?.[i] ?? 0) * img.depth[i];
+  for (let i = 0; i < img.normal.length; i++) L += (cot.normal?.[i] ?? 0) * img.normal[i];
   return L;
 }
 

@@ -24,9 +24,14 @@
  * occupancy grid stays in canonical space and is looked up at x_c, so a sample is skipped
  * only where the canonical field, which gives its density at time t, is empty.
  *
- * The normal cotangent is NOT differentiated: the normal depends on the density's spatial
- * gradient, and its derivative needs second derivatives through the hash grid and the MLP.
- * A normal cotangent therefore contributes zero to the parameter gradients.
+ * Normals are central differences of the density pre-activation at p +- eps e_k
+ * (threestudio's "finite_difference" normals; nerf/fd_normal.wgsl), normalised and
+ * alpha-weighted. The forward normal is exactly the quantity differentiated: a normal
+ * cotangent adds a suffix term to each sample's density gradient, and the normal's own
+ * gradient becomes six more first-order density records per sample (no second derivatives).
+ * In 4D the differences are taken around the warped point x_c in canonical space, so the
+ * normal is the canonical field's: exact for translations, while a rotation by the
+ * deformation does not turn it.
  */
 import type { Gpu } from '../../gpu/gpu.ts';
 import { BufferUsage } from '../../gpu/gpu.ts';
@@ -52,6 +57,8 @@ export interface NerfRenderOptions extends RenderOptions {
   useOccupancy?: boolean;
   /** Compute the normal output (default true); when false it is all zeros and the forward is cheaper. */
   normals?: boolean;
+  /** Half-width of the normals' central differences (world units); default half the finest hash-grid cell. */
+  normalEps?: number;
   /** 4D: warp the samples of each camera at its time (camera.time, default 0) by this field. */
   deformation?: NerfDeformation;
 }
@@ -76,11 +83,15 @@ export interface MarchSettings {
   background: [number, number, number];
   useOccupancy: boolean;
   normals: boolean;
+  normalEps: number;
 }
 
 const RECORD_FLOATS = 11;
+const STATE_FLOATS = 16;
+/** Records per sample with a normal cotangent: the sample's and one per difference point. */
+const NORMAL_RECORDS = 7;
 /** Sample slots per 4D chunk (the HexPlane scratch holds offsets, features and hidden values of each). */
-const SAMPLE_CAPACITY = 1 << 17;
+const SAMPLE_CAPACITY = 1 << 17; // x NORMAL_RECORDS fits RECORD_CAPACITY
 const OFFSET_STRIDE = 14;
 /** Sample records per backward chunk (40 MiB); chunks are sized so that they never overflow. */
 const RECORD_CAPACITY = 1 << 20;
@@ -93,9 +104,12 @@ export function marchSettings(layout: FieldLayout, options: NerfRenderOptions = 
   if (!(step > 0) || !Number.isFinite(step)) throw new InputError(`nerf render: 'stepSize' must be a positive number, got ${options.stepSize}.`);
   const maxSteps = Math.ceil(diag / step) + 1;
   if (maxSteps > 1 << 16) throw new InputError(`nerf render: 'stepSize' ${step} gives ${maxSteps} steps across the box; use a larger step.`);
+  const normalEps = options.normalEps ?? (0.5 * Math.min(...ext)) / layout.resolutions[layout.levels - 1];
+  if (!(normalEps > 0) || !Number.isFinite(normalEps)) throw new InputError(`nerf render: 'normalEps' must be a positive number, got ${options.normalEps}.`);
   return {
     step,
     maxSteps,
+    normalEps,
     near: options.near ?? 0,
     far: options.far ?? 1e30,
     background: options.background ?? [0, 0, 0],
@@ -131,6 +145,7 @@ function renderParamBytes(s: MarchSettings, width: number, height: number, views
   u[12] = rayOffset;
   u[13] = rayCount;
   u[14] = RECORD_CAPACITY;
+  f[15] = s.normalEps;
   return new Uint8Array(buf);
 }
 
@@ -243,34 +258,36 @@ export class NerfRenderer {
   }
 
   /**
-   * Adds d(objective)/d(params) into the field's hash and MLP gradient buffers, given
-   * cotangents of rgb, alpha and depth. The normal cotangent is ignored (see the file comment).
+   * Adds d(objective)/d(params) into the field's hash and MLP gradient buffers (and the
+   * deformation's in 4D), given cotangents of rgb, alpha, depth and normal.
    */
   async backward(frame: NerfFrame, cot: RenderCotangents): Promise<void> {
     const g = this.gpu;
     const field = frame.field;
     const s = frame.settings;
     const rays = frame.rays;
-    if (!cot.rgb && !cot.alpha && !cot.depth) return;
-    for (const [name, buf, bytes] of [['rgb', cot.rgb, rays * 12], ['alpha', cot.alpha, rays * 4], ['depth', cot.depth, rays * 4]] as const)
+    if (!cot.rgb && !cot.alpha && !cot.depth && !cot.normal) return;
+    for (const [name, buf, bytes] of [['rgb', cot.rgb, rays * 12], ['alpha', cot.alpha, rays * 4], ['depth', cot.depth, rays * 4], ['normal', cot.normal, rays * 12]] as const)
       if (buf && buf.size < bytes) throw new InputError(`nerf backward: the ${name} cotangent has ${buf.size} bytes, the frame needs ${bytes}.`);
+    if (cot.normal && !s.normals) throw new InputError('nerf backward: a normal cotangent needs a frame rendered with normals (options.normals true).');
     this.records ??= g.buffer('nerf sample records', RECORD_CAPACITY * RECORD_FLOATS * 4);
     this.counter ??= g.buffer('nerf record counter', 4);
     this.args ??= g.buffer('nerf mlp_bwd args', 12, BufferUsage.STORAGE | BufferUsage.INDIRECT | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
     const zeros = g.buffer('nerf zero cotangent', rays * 12);
-    const state = g.buffer('nerf ray state', rays * 48);
+    const state = g.buffer('nerf ray state', rays * STATE_FLOATS * 4);
     const def = frame.deformation;
     const warp = { WARP: Boolean(def) };
     const [kState, kMarch, kArgs, kMlp, kPoints] = await Promise.all([
       g.kernel({ file: 'nerf/ray_state.wgsl', entry: 'ray_state' }),
-      g.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd', defines: warp }),
+      g.kernel({ file: 'nerf/march_bwd.wgsl', entry: 'march_bwd', defines: { ...warp, NORMALS: Boolean(cot.normal) } }),
       g.kernel({ file: 'nerf/indirect_args.wgsl', entry: 'indirect_args' }),
       g.kernel({ file: 'nerf/mlp_bwd.wgsl', entry: 'mlp_bwd', defines: warp }),
       g.kernel({ file: 'nerf/sample_points.wgsl', entry: 'sample_points' }),
     ]);
     // Static: chunks of rays sized so that their records fit. 4D: chunks of one view (one time)
     // sized so that their sample slots fit the HexPlane scratch.
-    const maxRays = Math.max(1, Math.floor((def ? SAMPLE_CAPACITY : RECORD_CAPACITY) / s.maxSteps));
+    const perSample = cot.normal ? NORMAL_RECORDS : 1;
+    const maxRays = Math.max(1, Math.floor((def ? SAMPLE_CAPACITY : RECORD_CAPACITY / perSample) / s.maxSteps));
     const chunks = def ? frame.chunks(maxRays) : Array.from({ length: Math.ceil(rays / maxRays) }, (_, i) => ({ time: 0, offset: i * maxRays, count: Math.min(maxRays, rays - i * maxRays) }));
     const slots = Math.max(...chunks.map((c) => c.count)) * s.maxSteps;
     const points = def ? g.buffer('nerf sample points', slots * 12) : undefined;
@@ -281,7 +298,7 @@ export class NerfRenderer {
     const argsIn = g.uniform('nerf args params', new Uint32Array([MLP_BWD_WORKGROUP, RECORD_CAPACITY]));
     uniforms.push(count, argsIn);
     await g.run('nerf backward', (enc) => {
-      g.dispatch(enc, kState, [count, frame.rgb, frame.alpha, frame.depth, cot.rgb ?? zeros, cot.alpha ?? zeros, cot.depth ?? zeros, state], Math.ceil(rays / 64));
+      g.dispatch(enc, kState, [count, frame.rgb, frame.alpha, frame.depth, frame.normal, cot.rgb ?? zeros, cot.alpha ?? zeros, cot.depth ?? zeros, cot.normal ?? zeros, state], Math.ceil(rays / 64));
       for (const c of chunks) {
         const rp = g.uniform('nerf render params', renderParamBytes(s, frame.width, frame.height, frame.views, field.occupancy.resolution, c.offset, c.count));
         uniforms.push(rp);
