@@ -26,7 +26,11 @@ export interface Representation {
   readonly kind: 'splats' | 'nerf';
   /** Trainable blocks; a 4D representation includes the deformation field's blocks. */
   params(): ParamBlock[];
-  /** Renders the cameras (each camera's `time` selects the moment for 4D). */
+  /**
+   * Renders the cameras (each camera's `time` selects the moment for 4D). With
+   * `options.distortion` the frame also carries `distortion` (splat representations); one that
+   * cannot render it (NeRF) throws an InputError rather than leaving it out.
+   */
   render(cameras: Camera[], options?: RenderOptions): Promise<RenderFrame>;
   /** Adds d(objective)/d(params) into the grad buffers, given cotangents on the frame. */
   backward(frame: RenderFrame, cotangents: RenderCotangents): Promise<void>;
