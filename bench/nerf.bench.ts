@@ -3,8 +3,10 @@
  * backward, for a small and a large hash grid, with and without occupancy-grid skipping.
  * The scene is a dense ball (a sphere of coarse-level hash vertices read by the MLP) in an
  * otherwise empty box, so occupancy skipping has empty space to skip. The ratio of each
- * timing to the same grid without skipping is the comparable result. Writes
- * bench/results/nerf.json.
+ * timing to the same grid without skipping is the comparable result. Normals are central
+ * differences of the density (six more field evaluations per sample), so the forward is
+ * also timed without them: normalCost is forward with normals / forward without, the
+ * per-view price of the normal output. Writes bench/results/nerf.json.
  */
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { orbitCamera } from '../src/math/camera.ts';
@@ -56,10 +58,12 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
     const warm = await field.render(small);
     await field.backward(warm, { rgb: cot });
     warm.destroy();
+    (await field.render(small, { normals: false })).destroy();
     let baseline: { fwd: number; both: number } | undefined;
     for (const useOccupancy of [false, true]) {
       const options = { useOccupancy, background: [1, 1, 1] as [number, number, number] };
       const fwd = await timeIt(async () => (await field.render(cameras, options)).destroy(), { warmup, iterations });
+      const plain = await timeIt(async () => (await field.render(cameras, { ...options, normals: false })).destroy(), { warmup, iterations });
       const both = await timeIt(async () => {
         const frame = await field.render(cameras, options);
         await field.backward(frame, { rgb: cot });
@@ -72,6 +76,8 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
         occupiedCells: Number(occupied.toFixed(3)),
         forwardMs: Math.round(fwd.medianMs),
         forwardRaysPerS: Math.round(rays / (fwd.medianMs / 1000)),
+        forwardNoNormalsMs: Math.round(plain.medianMs),
+        normalCost: Number((fwd.medianMs / plain.medianMs).toFixed(2)),
         fwdBwdMs: Math.round(both.medianMs),
         fwdBwdRaysPerS: Math.round(rays / (both.medianMs / 1000)),
         forwardSpeedup: Number((baseline.fwd / fwd.medianMs).toFixed(2)),
