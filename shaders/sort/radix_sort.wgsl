@@ -85,25 +85,40 @@ fn packed_get(p: Packed, digit: u32) -> u32 {
   return (w >> ((digit & 1u) * 16u)) & 0xffffu;
 }
 
-var<workgroup> partials: array<Packed, WG>;
+// Scans the first `count` entries of `totals` in place (exclusive), by one invocation: a
+// loop per invocation over the totals before its own costs O(WG^2) on SIMD-on-CPU adapters
+// (lavapipe), where this pass is most of the sort's time.
+fn scan_totals_serial(lid: u32, count: u32) {
+  if (lid == 0u) {
+    var acc = Packed(vec4<u32>(0u), vec4<u32>(0u));
+    for (var k = 0u; k < count; k++) {
+      let x = totals[k];
+      totals[k] = acc;
+      acc = packed_add(acc, x);
+    }
+  }
+}
 
 #if SUBGROUPS
 // Subgroups are consecutive runs of local indices (checked by the host with
-// subgroup_layout.wgsl): scan inside each, then add the totals of earlier subgroups.
+// subgroup_layout.wgsl): scan inside each, then add the scanned totals of the subgroups.
+var<workgroup> totals: array<Packed, WG>;
+
 fn workgroup_exclusive(lid: u32, v: Packed, lane: u32, size: u32) -> Packed {
   let inner = Packed(subgroupExclusiveAdd(v.lo), subgroupExclusiveAdd(v.hi));
   let sg = lid / size;
-  if (lane == size - 1u) { partials[sg] = packed_add(inner, v); }
+  if (lane == size - 1u) { totals[sg] = packed_add(inner, v); }
   workgroupBarrier();
-  var before = inner;
-  for (var s = 0u; s < sg; s++) { before = packed_add(before, partials[s]); }
-  return before;
+  scan_totals_serial(lid, WG / size);
+  workgroupBarrier();
+  return packed_add(inner, totals[sg]);
 }
 #else
-// Raking scan in workgroup memory (three barriers): 16 invocations each scan a run of 16
-// partials serially, then every invocation adds the totals of the runs before its own.
+// Raking scan in workgroup memory: 16 invocations each scan a run of 16 partials serially,
+// one scans the 16 run totals, then every invocation adds its run's.
 const RUN: u32 = 16u;
-var<workgroup> run_totals: array<Packed, RUN>;
+var<workgroup> partials: array<Packed, WG>;
+var<workgroup> totals: array<Packed, RUN>;
 
 fn workgroup_exclusive(lid: u32, v: Packed) -> Packed {
   partials[lid] = v;
@@ -115,12 +130,12 @@ fn workgroup_exclusive(lid: u32, v: Packed) -> Packed {
       partials[lid * RUN + k] = acc;
       acc = packed_add(acc, x);
     }
-    run_totals[lid] = acc;
+    totals[lid] = acc;
   }
   workgroupBarrier();
-  var before = partials[lid];
-  for (var r = 0u; r < lid / RUN; r++) { before = packed_add(before, run_totals[r]); }
-  return before;
+  scan_totals_serial(lid, RUN);
+  workgroupBarrier();
+  return packed_add(partials[lid], totals[lid / RUN]);
 }
 #endif
 
