@@ -42,9 +42,9 @@ export interface ConsistencyWeights {
 export interface Combined {
   scores: Float64Array;
   details: { photometric: number; geometric: number; janus: number };
-  /** d(sum of scores)/d(reprojection sums), 4 per pair. */
+  /** d(sum of weighted scores)/d(reprojection sums), 4 per pair. */
   reprojectCoefs: Float64Array;
-  /** d(sum of scores)/d(Janus sums), 16 per opposite pair. */
+  /** d(sum of weighted scores)/d(Janus sums), 16 per opposite pair. */
   janusCoefs: Float64Array;
 }
 
@@ -90,7 +90,10 @@ export function janusSimilarity(s: ArrayLike<number>, o = 0): { sim: number; gra
   return { sim, grad };
 }
 
-/** Per-view scores and the cotangents of the sums. */
+/**
+ * Per-view scores and the cotangents of the sums for the objective sum_v viewWeights[v] *
+ * score_v (all ones when not given: the plain sum of scores).
+ */
 export function combineConsistency(
   views: number,
   pairs: [number, number][],
@@ -98,8 +101,10 @@ export function combineConsistency(
   opposite: [number, number][],
   janusSums: ArrayLike<number>,
   w: ConsistencyWeights,
+  viewWeights?: ArrayLike<number>,
 ): Combined {
   const V = views;
+  const weightOf = (v: number) => (viewWeights ? viewWeights[v] : 1);
   const photo = new Float64Array(V);
   const geo = new Float64Array(V);
   const pairsOf = new Float64Array(V);
@@ -110,8 +115,8 @@ export function combineConsistency(
     photo[i] += ep / Math.max(np, 1) / pairsOf[i];
     geo[i] += eg / Math.max(ng, 1) / pairsOf[i];
     // score_i = -(wP * mean_k Ep/max(Np, 1) + wG * mean_k Eg/max(Ng, 1)).
-    const sp = -w.photometric / pairsOf[i];
-    const sg = -w.geometric / pairsOf[i];
+    const sp = (-w.photometric * weightOf(i)) / pairsOf[i];
+    const sg = (-w.geometric * weightOf(i)) / pairsOf[i];
     reprojectCoefs.set([sp / Math.max(np, 1), np > 1 ? (-sp * ep) / (np * np) : 0, sg / Math.max(ng, 1), ng > 1 ? (-sg * eg) / (ng * ng) : 0], k * 4);
   });
 
@@ -131,7 +136,7 @@ export function combineConsistency(
     janus[v] = J;
     mine.forEach((m, q) => {
       // d J / d sim_q = p_q (1 + (sim_q - J) / T) for the softmax-weighted mean J.
-      const dSim = -w.janus * (e[q] / z) * (1 + (m.s.sim - J) / T);
+      const dSim = -w.janus * weightOf(v) * (e[q] / z) * (1 + (m.s.sim - J) / T);
       for (let c = 0; c < 7; c++) janusCoefs[m.q * 8 + c] += dSim * m.s.grad[c];
     });
   }

@@ -20,18 +20,19 @@
  * depth divides by max(alpha, 0.01)), pixel centres (bilinear sampling has kinks there) and
  * pair weight sums of 1 (errors divide by max(N, 1)). Elsewhere the gradient is exact; the
  * finite-difference tests use points away from these.
- * A view's score depends on its neighbours' images too, so `grads` is d(sum of scores)/d(images);
- * the ensemble weights it by the weight of the pixel's view, which is exact when the aggregate
- * weighs all views equally (`mean`) and an approximation otherwise.
+ * A view's score depends on its neighbours' images too, so `grads` is d(sum of scores)/d(images)
+ * and the ensemble calls `weightedGradient` with the weight of each view's score instead (exact
+ * for every aggregate: mean, min, softmin, sphere-smooth).
  * Scalar algebra (pair sums to scores): consistency-combine.ts; kernels:
  * shaders/image/consistency_reproject.wgsl and consistency_janus.wgsl.
  */
 import type { Gpu } from '../gpu/gpu.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import type { RenderCotangents } from '../render/types.ts';
+import type { RewardPlugin, RewardScore, RewardViews, ScoreRequest } from './plugin.ts';
 import { packCameras, recordRowSums } from './gpu-reduce.ts';
 import { validateOptions } from './registry.ts';
 import { neighbourPairs, oppositePairs, towardsCamera } from './view-graph.ts';
-import { combineConsistency } from './consistency-combine.ts';
+import { combineConsistency, type Combined } from './consistency-combine.ts';
 
 export const optionsSchema = {
   type: 'object',
@@ -60,76 +61,136 @@ interface ConsistencyOptions {
   alphaSoftness: number;
 }
 
+const REPROJECT = { file: 'image/consistency_reproject.wgsl' };
+const JANUS = { file: 'image/consistency_janus.wgsl' };
+
+/** The GPU inputs both passes bind. */
+interface KernelInputs {
+  views: RewardViews;
+  near: [number, number][];
+  opposite: [number, number][];
+  reprojectParams: GPUBuffer;
+  janusParams: GPUBuffer;
+  reprojectIn: GPUBuffer[];
+  janusIn: GPUBuffer[];
+}
+
 /** Cotangent layout in the kernels' one atomic buffer, in units of V * W * H floats. */
 const GRAD_SLICES = { rgb: [0, 3], alpha: [3, 1], depth: [4, 1], normal: [5, 3] } as const;
+
+/** What score() keeps for a later weightedGradient(): the batch and its pair sums. */
+interface LastBatch {
+  views: RewardViews;
+  near: [number, number][];
+  opposite: [number, number][];
+  sums: Float32Array;
+  janusSums: Float32Array;
+}
 
 export class ConsistencyReward implements RewardPlugin {
   readonly name = 'consistency';
   readonly differentiable = true;
+  private last: LastBatch | undefined;
   constructor(private readonly o: ConsistencyOptions) {}
 
-  async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {
-    const { views: V, width: W, height: H } = views;
-    const per = W * H;
+  async score(views: RewardViews, gpu: Gpu, request: ScoreRequest = {}): Promise<RewardScore> {
+    const V = views.views;
+    this.last = undefined;
     if (V < 2) return { scores: new Float32Array(V), details: { photometric: 0, geometric: 0, janus: 0 } };
     const near = neighbourPairs(views.cameras, Math.min(this.o.neighbours, V - 1));
     const opposite = oppositePairs(views.cameras, this.o.janusMinAngle);
+    const { sums, janusSums } = await this.withInputs(gpu, views, near, opposite, (inputs, temps) => this.forward(gpu, inputs, temps));
+    this.last = { views, near, opposite, sums, janusSums };
+    const c = combineConsistency(V, near, sums, opposite, janusSums, this.weights());
+    const grads = request.gradients === false ? undefined : await this.weightedGradient(new Float32Array(V).fill(1), gpu);
+    return { scores: Float32Array.from(c.scores), ...(grads ? { grads } : {}), details: c.details };
+  }
+
+  /** d(sum_v weights[v] * score_v)/d(images) of the last scored batch. */
+  async weightedGradient(weights: Float32Array, gpu: Gpu): Promise<RenderCotangents> {
+    const last = this.last;
+    if (!last) throw new Error('consistency: weightedGradient() needs a score() of at least two views first.');
+    const { views, near, opposite } = last;
+    const c = combineConsistency(views.views, near, last.sums, opposite, last.janusSums, this.weights(), weights);
+    return await this.withInputs(gpu, views, near, opposite, (inputs, temps) => this.backward(gpu, inputs, c, temps));
+  }
+
+  private weights() {
+    return { photometric: this.o.photometricWeight, geometric: this.o.geometricWeight, janus: this.o.janusWeight };
+  }
+
+  /** Uploads the pair lists, cameras and kernel parameters, runs `body`, frees them. */
+  private async withInputs<T>(gpu: Gpu, views: RewardViews, near: [number, number][], opposite: [number, number][], body: (inputs: KernelInputs, temps: GPUBuffer[]) => Promise<T>): Promise<T> {
+    const { width: W, height: H } = views;
+    const per = W * H;
     const temps: GPUBuffer[] = [];
-    const keep = <T extends GPUBuffer>(b: T) => (temps.push(b), b);
+    const keep = <B extends GPUBuffer>(b: B) => (temps.push(b), b);
     try {
-      const reprojectParams = this.params(gpu, W, H, near.length, near.length * per, V, keep, true);
-      const janusParams = this.params(gpu, W, H, opposite.length, opposite.length * per, V, keep, false);
       const nearBuf = keep(gpu.upload('consistency.pairs', Uint32Array.from(near.flat())));
       const oppBuf = keep(gpu.upload('consistency.opposite', Uint32Array.from(opposite.length ? opposite.flat() : [0, 0])));
       const cams = keep(gpu.upload('consistency.cams', packCameras(views.cameras)));
       const dirs = keep(gpu.upload('consistency.dirs', Float32Array.from(views.cameras.flatMap((c) => [...towardsCamera(c), 0]))));
-      const reproject = { file: 'image/consistency_reproject.wgsl' };
-      const janus = { file: 'image/consistency_janus.wgsl' };
-      const reprojectIn = [nearBuf, cams, views.rgb, views.alpha, views.depth];
-      const janusIn = [oppBuf, views.rgb, views.alpha, views.normal, dirs];
-
-      // Forward: per-pair sums, read back for the scalar algebra.
-      let encoder = gpu.device.createCommandEncoder({ label: 'consistency reward' });
-      const records = keep(gpu.buffer('consistency.records', near.length * per * 16));
-      const fwd = await gpu.kernel({ ...reproject, entry: 'reproject_fwd', defines: { REPROJECT_FWD: true } });
-      gpu.dispatch(encoder, fwd, [reprojectParams, ...reprojectIn, records], Math.ceil((near.length * per) / 256));
-      const sums = await recordRowSums(gpu, encoder, records, per, near.length, 'consistency', temps);
-      const janusSums = keep(gpu.buffer('consistency.janus', opposite.length * 64));
-      if (opposite.length) {
-        const jf = await gpu.kernel({ ...janus, entry: 'janus_fwd', defines: { JANUS_FWD: true } });
-        gpu.dispatch(encoder, jf, [janusParams, ...janusIn, janusSums], opposite.length);
-      }
-      await gpu.submit('consistency reward', encoder);
-      const s = await gpu.readF32(sums, near.length * 4);
-      const js = opposite.length ? await gpu.readF32(janusSums, opposite.length * 16) : new Float32Array(0);
-      const c = combineConsistency(V, near, s, opposite, js, {
-        photometric: this.o.photometricWeight,
-        geometric: this.o.geometricWeight,
-        janus: this.o.janusWeight,
-      });
-
-      // Backward: spread d total / d(sums) over the pixels, then split the atomic buffer.
-      encoder = gpu.device.createCommandEncoder({ label: 'consistency reward grads' });
-      const all = keep(gpu.buffer('consistency.grads', V * per * 8 * 4));
-      const bwd = await gpu.kernel({ ...reproject, entry: 'reproject_bwd' });
-      const coefs = keep(gpu.upload('consistency.coefs', Float32Array.from(c.reprojectCoefs)));
-      gpu.dispatch(encoder, bwd, [reprojectParams, ...reprojectIn, coefs, all], Math.ceil((near.length * per) / 256));
-      if (opposite.length) {
-        const jb = await gpu.kernel({ ...janus, entry: 'janus_bwd' });
-        const jcoefs = keep(gpu.upload('consistency.janus.coefs', Float32Array.from(c.janusCoefs)));
-        gpu.dispatch(encoder, jb, [janusParams, ...janusIn, jcoefs, all], Math.ceil((opposite.length * per) / 256));
-      }
-      const grads: NonNullable<RewardScore['grads']> = {};
-      for (const [k, [at, n]] of Object.entries(GRAD_SLICES) as [keyof typeof GRAD_SLICES, readonly [number, number]][]) {
-        const out = gpu.buffer(`consistency.d${k}`, V * per * n * 4);
-        encoder.copyBufferToBuffer(all, V * per * at * 4, out, 0, V * per * n * 4);
-        grads[k] = out;
-      }
-      await gpu.submit('consistency reward grads', encoder);
-      return { scores: Float32Array.from(c.scores), grads, details: c.details };
+      return await body(
+        {
+          views,
+          near,
+          opposite,
+          reprojectParams: this.params(gpu, W, H, near.length, near.length * per, views.views, keep, true),
+          janusParams: this.params(gpu, W, H, opposite.length, opposite.length * per, views.views, keep, false),
+          reprojectIn: [nearBuf, cams, views.rgb, views.alpha, views.depth],
+          janusIn: [oppBuf, views.rgb, views.alpha, views.normal, dirs],
+        },
+        temps,
+      );
     } finally {
       for (const b of temps) b.destroy();
     }
+  }
+
+  /** Per-pair sums, read back for the scalar algebra. */
+  private async forward(gpu: Gpu, x: KernelInputs, temps: GPUBuffer[]): Promise<{ sums: Float32Array; janusSums: Float32Array }> {
+    const per = x.views.width * x.views.height;
+    const keep = <B extends GPUBuffer>(b: B) => (temps.push(b), b);
+    const encoder = gpu.device.createCommandEncoder({ label: 'consistency reward' });
+    const records = keep(gpu.buffer('consistency.records', x.near.length * per * 16));
+    const fwd = await gpu.kernel({ ...REPROJECT, entry: 'reproject_fwd', defines: { REPROJECT_FWD: true } });
+    gpu.dispatch(encoder, fwd, [x.reprojectParams, ...x.reprojectIn, records], Math.ceil((x.near.length * per) / 256));
+    const sums = await recordRowSums(gpu, encoder, records, per, x.near.length, 'consistency', temps);
+    const janusSums = keep(gpu.buffer('consistency.janus', x.opposite.length * 64));
+    if (x.opposite.length) {
+      const jf = await gpu.kernel({ ...JANUS, entry: 'janus_fwd', defines: { JANUS_FWD: true } });
+      gpu.dispatch(encoder, jf, [x.janusParams, ...x.janusIn, janusSums], x.opposite.length);
+    }
+    await gpu.submit('consistency reward', encoder);
+    return {
+      sums: await gpu.readF32(sums, x.near.length * 4),
+      janusSums: x.opposite.length ? await gpu.readF32(janusSums, x.opposite.length * 16) : new Float32Array(0),
+    };
+  }
+
+  /** Spreads the sums' cotangents over the pixels, then splits the atomic buffer per image. */
+  private async backward(gpu: Gpu, x: KernelInputs, c: Combined, temps: GPUBuffer[]): Promise<RenderCotangents> {
+    const V = x.views.views;
+    const per = x.views.width * x.views.height;
+    const keep = <B extends GPUBuffer>(b: B) => (temps.push(b), b);
+    const encoder = gpu.device.createCommandEncoder({ label: 'consistency reward grads' });
+    const all = keep(gpu.buffer('consistency.grads', V * per * 8 * 4));
+    const bwd = await gpu.kernel({ ...REPROJECT, entry: 'reproject_bwd' });
+    const coefs = keep(gpu.upload('consistency.coefs', Float32Array.from(c.reprojectCoefs)));
+    gpu.dispatch(encoder, bwd, [x.reprojectParams, ...x.reprojectIn, coefs, all], Math.ceil((x.near.length * per) / 256));
+    if (x.opposite.length) {
+      const jb = await gpu.kernel({ ...JANUS, entry: 'janus_bwd' });
+      const jcoefs = keep(gpu.upload('consistency.janus.coefs', Float32Array.from(c.janusCoefs)));
+      gpu.dispatch(encoder, jb, [x.janusParams, ...x.janusIn, jcoefs, all], Math.ceil((x.opposite.length * per) / 256));
+    }
+    const grads: RenderCotangents = {};
+    for (const [k, [at, n]] of Object.entries(GRAD_SLICES) as [keyof typeof GRAD_SLICES, readonly [number, number]][]) {
+      const out = gpu.buffer(`consistency.d${k}`, V * per * n * 4);
+      encoder.copyBufferToBuffer(all, V * per * at * 4, out, 0, V * per * n * 4);
+      grads[k] = out;
+    }
+    await gpu.submit('consistency reward grads', encoder);
+    return grads;
   }
 
   private params(gpu: Gpu, W: number, H: number, pairs: number, total: number, views: number, keep: (b: GPUBuffer) => GPUBuffer, reproject: boolean): GPUBuffer {

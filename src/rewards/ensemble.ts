@@ -11,7 +11,7 @@ import type { RenderCotangents } from '../render/types.ts';
 import { aggregateViews, type AggregateMode } from './aggregate.ts';
 import { accumulateCotangents, destroyCotangents } from './cotangents.ts';
 import { emptyStats, normalizeScores, type NormalizeMode, type RunningStats } from './normalize.ts';
-import type { RewardNeeds, RewardPlugin, RewardScore, RewardSpec, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardSpec, RewardViews, ScoreRequest } from './plugin.ts';
 import { loadRewardPlugin } from './registry.ts';
 
 export interface EnsembleConfig {
@@ -139,8 +139,12 @@ export class RewardEnsemble {
     return this.members.some((m) => m.plugin.differentiable && m.weight !== 0);
   }
 
-  async score(views: RewardViews): Promise<EnsembleScore> {
+  /** Scores a batch; `request.gradients: false` skips the gradients (ranking callers). */
+  async score(views: RewardViews, request: ScoreRequest = {}): Promise<EnsembleScore> {
     const V = views.views;
+    const wantGrads = this.config.gradients && request.gradients !== false;
+    // Whether a member's gradient will be used this call; cross-view members give theirs later.
+    const gradsOf = (m: Member) => wantGrads && m.plugin.differentiable && m.weight !== 0;
     // The previous step's gradient buffers belong to the ensemble; free them now.
     destroyCotangents(this.lastGrads);
     this.lastGrads = undefined;
@@ -149,7 +153,7 @@ export class RewardEnsemble {
     for (const m of this.members) {
       let r: RewardScore;
       try {
-        r = await m.plugin.score(views, this.gpu);
+        r = await m.plugin.score(views, this.gpu, { gradients: gradsOf(m) && !m.plugin.weightedGradient });
         if (!(r?.scores instanceof Float32Array) || r.scores.length !== V)
           throw new Error(`returned ${r?.scores?.length ?? 'no'} scores for ${V} views`);
         const bad = r.scores.findIndex((x) => !Number.isFinite(x));
@@ -183,21 +187,41 @@ export class RewardEnsemble {
     });
 
     let grads: RenderCotangents | undefined;
-    const withGrads = results.filter(({ m, r }) => this.config.gradients && m.plugin.differentiable && r.grads && m.weight !== 0);
-    if (withGrads.length) {
-      grads = {};
-      const encoder = this.gpu.device.createCommandEncoder({ label: 'reward ensemble grads' });
-      const temps: GPUBuffer[] = [];
-      for (const { m, r } of withGrads) {
-        const coef = agg.weights.map((a) => a * m.weight * scales.get(m)!);
-        temps.push(...(await accumulateCotangents(this.gpu, encoder, grads, r.grads!, coef, views.width * views.height, `reward grads`)));
+    const withGrads = results.filter(({ m, r }) => gradsOf(m) && (m.plugin.weightedGradient || r.grads));
+    const ones = new Float32Array(V).fill(1);
+    const crossView: RenderCotangents[] = [];
+    try {
+      if (withGrads.length) {
+        grads = {};
+        const encoder = this.gpu.device.createCommandEncoder({ label: 'reward ensemble grads' });
+        const temps: GPUBuffer[] = [];
+        for (const { m, r } of withGrads) {
+          // d total / d score_{m,v} = aggregation weight of v * component weight * normalisation slope.
+          const coef = agg.weights.map((a) => a * m.weight * scales.get(m)!);
+          if (m.plugin.weightedGradient) {
+            let g: RenderCotangents;
+            try {
+              g = await m.plugin.weightedGradient(coef, this.gpu);
+            } catch (e) {
+              // Its score stands; only its gradient is missing from this step.
+              failures.push({ plugin: m.key, error: `gradient: ${(e as Error).message ?? String(e)}` });
+              continue;
+            }
+            crossView.push(g);
+            temps.push(...(await accumulateCotangents(this.gpu, encoder, grads, g, ones, views.width * views.height, `reward grads`)));
+          } else {
+            temps.push(...(await accumulateCotangents(this.gpu, encoder, grads, r.grads!, coef, views.width * views.height, `reward grads`)));
+          }
+        }
+        await this.gpu.submit('reward ensemble grads', encoder);
+        await this.gpu.device.queue.onSubmittedWorkDone();
+        for (const t of temps) t.destroy();
+        this.lastGrads = grads;
       }
-      await this.gpu.submit('reward ensemble grads', encoder);
-      await this.gpu.device.queue.onSubmittedWorkDone();
-      for (const t of temps) t.destroy();
-      this.lastGrads = grads;
+    } finally {
+      for (const { r } of results) destroyCotangents(r.grads);
+      for (const g of crossView) destroyCotangents(g);
     }
-    for (const { r } of results) destroyCotangents(r.grads);
     return { total: agg.total, perView, components, grads, failures, details, warnings };
   }
 

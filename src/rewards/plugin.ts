@@ -2,8 +2,10 @@
  * The reward plugin contract. A plugin scores a batch of rendered views (the renderer's
  * output plus cameras, times and the prompt) with one number per view, higher is better.
  * A differentiable plugin also returns d(sum of its scores)/d(images) as GPU buffers laid out
- * like the images; each view's score must depend only on that view's images, so that the
- * ensemble can weight the gradient per view.
+ * like the images. When each view's score depends only on that view's images, the ensemble
+ * weights that gradient per view. A cross-view plugin (a view's score reads other views, e.g.
+ * consistency) implements `weightedGradient` instead, which the ensemble calls with the
+ * weight of every view's score.
  *
  * A plugin module default-exports a factory `(options) => RewardPlugin` and may export an
  * `optionsSchema` (JSON schema) that the registry validates the options against.
@@ -49,6 +51,12 @@ export interface RewardNeeds {
   distortion?: boolean;
 }
 
+/** What the caller of score() wants besides the scores. */
+export interface ScoreRequest {
+  /** False when nobody reads `grads` (ranking algorithms): a plugin may skip its backward. Default true. */
+  gradients?: boolean;
+}
+
 export interface RewardPlugin {
   name: string;
   differentiable: boolean;
@@ -56,7 +64,14 @@ export interface RewardPlugin {
   needs?: RewardNeeds;
   setup?(gpu: Gpu): Promise<void>;
   teardown?(): Promise<void> | void;
-  score(views: RewardViews, gpu: Gpu): Promise<RewardScore>;
+  score(views: RewardViews, gpu: Gpu, request?: ScoreRequest): Promise<RewardScore>;
+  /**
+   * Cross-view plugins: d(sum_v weights[v] * scores[v])/d(images) of the batch the last
+   * score() call saw (its image buffers are still alive then). The ensemble calls it right
+   * after score(..., { gradients: false }) with the weight of each view's score in the
+   * aggregated total, which per-view weighting of `grads` cannot express for such plugins.
+   */
+  weightedGradient?(weights: Float32Array, gpu: Gpu): Promise<RenderCotangents>;
 }
 
 export type RewardFactory = (options: Record<string, unknown>) => RewardPlugin;

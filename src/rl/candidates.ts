@@ -102,7 +102,8 @@ export class CandidateBatch {
       times: this.cameras.slice(0, n).map((c) => c.time ?? 0),
       prompt,
     };
-    const result = await scorer.score(batch);
+    // Candidates are compared by their rewards; nobody reads image gradients of the batch.
+    const result = await scorer.score(batch, { gradients: false });
     const rewards: number[] = [];
     for (let c = 0; c < this.added; c++) {
       let s = 0;

@@ -17,7 +17,9 @@ export async function runImageTerms(
   const frame = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
   const acc = new CotangentAccumulator(ctx.gpu, kernels, frame);
   try {
-    const scored = await ctx.rewards.score(rewardViews(frame, ctx.prompt));
+    // Image gradients of the rewards only when a term reads them (sds alone only needs scores).
+    const gradients = terms.some(({ term, weight }) => weight !== 0 && term.usesRewardGradient);
+    const scored = await ctx.rewards.score(rewardViews(frame, ctx.prompt), { gradients });
     const metrics: Record<string, number> = rewardMetrics(scored);
     let loss = 0;
     let hasLoss = false;

@@ -152,7 +152,7 @@ export async function evaluateAntithetic(
 export async function evaluateCurrent(ctx: StepContext): Promise<EnsembleScore> {
   const frame = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
   try {
-    return await ctx.rewards.score(rewardViews(frame, ctx.prompt));
+    return await ctx.rewards.score(rewardViews(frame, ctx.prompt), { gradients: false });
   } finally {
     frame.destroy();
   }

@@ -9,6 +9,8 @@ import { orbitCamera } from '../../src/math/camera.ts';
 import type { RewardViews } from '../../src/rewards/plugin.ts';
 import { cube, faceColours, facedCube, render, ringCameras, rng, soften, sphere } from './helpers/scenes.ts';
 import { fdAt, pick, sampleCoords } from './helpers/fd.ts';
+import { RewardEnsemble } from '../../src/rewards/ensemble.ts';
+import { aggregateViews } from '../../src/rewards/aggregate.ts';
 
 const gpu = useGpu();
 const asViews = (v: CpuViews): RewardViews => ({ ...uploadViews(gpu(), v), times: v.cameras.map(() => 0), prompt: '' });
@@ -139,5 +141,38 @@ describe('consistency reward', () => {
     expect(janus.details!.janus).toBeGreaterThan(0.4);
     expect(janus.details!.janus).toBeGreaterThan(clean.details!.janus + 0.3);
     expect(mean(janus.scores)).toBeLessThan(mean(clean.scores));
+  });
+  it('in a softmin ensemble the gradient is of the aggregated total (cross-view weights), not per-view weighted', async () => {
+    // The ensemble passes each view's aggregation weight to weightedGradient; weighting the
+    // plain d(sum of scores) per pixel view instead would be wrong for a cross-view reward.
+    const weight = 1.5;
+    const agg = { softminTemperature: 0.02, sphereBandwidthDegrees: 45 };
+    const ens = await RewardEnsemble.create(gpu(), [{ name: 'consistency', weight }], { normalize: 'none', aggregate: 'softmin', ...agg }, '.');
+    const views = asViews(small);
+    const got = await ens.score(views);
+    const total = (b: CpuViews) => aggregateViews('softmin', Float32Array.from(consistencyRef(b, DEFAULTS).scores, (x) => weight * x), b.cameras, agg).total;
+    const a = aggregateViews('softmin', Float32Array.from(consistencyRef(small, DEFAULTS).scores, (x) => weight * x), small.cameras, agg);
+    // The views' weights differ enough that the two ways of weighting disagree.
+    expect(Math.max(...a.weights) / Math.min(...a.weights)).toBeGreaterThan(2);
+    const exact = consistencyRef(small, DEFAULTS, Array.from(a.weights, (w) => w * weight)).grads;
+    const plain = consistencyRef(small, DEFAULTS).grads;
+    const P = small.width * small.height;
+    for (const k of ['rgb', 'depth'] as const) {
+      const g = await gpu().readF32(got.grads![k]!);
+      expectGradClose(g, exact[k], `ensemble d/d${k} vs weighted reference`);
+      const coords = sampleCoords(exact[k], 20, 11);
+      const fd = fdAt(small[k], () => total(small), coords, 1e-4);
+      expectGradClose(pick(g, coords), fd, `ensemble d/d${k} vs finite differences of the total`, 3e-2, 0.995);
+      const channels = k === 'rgb' ? 3 : 1;
+      const perViewWeighted = plain[k].map((x, i) => x * weight * a.weights[Math.floor(i / (P * channels))]);
+      const off = Math.hypot(...pick(perViewWeighted, coords).map((x, q) => x - fd[q])) / Math.hypot(...fd);
+      expect(off, `per-view weighting of d/d${k} would be off by ${off}`).toBeGreaterThan(0.05);
+    }
+    // Ranking callers skip the backward: no gradients come back.
+    const ranked = await ens.score(views, { gradients: false });
+    expect(ranked.grads).toBeUndefined();
+    expect(ranked.total).toBeCloseTo(got.total, 6);
+    for (const b of [views.rgb, views.alpha, views.depth, views.normal]) b.destroy();
+    await ens.destroy();
   });
 });

@@ -253,8 +253,11 @@ export interface ConsistencyRefOptions extends ConsistencyParams, ConsistencyWei
   janusMinAngle: number;
 }
 
-/** Scores, details and d(sum of scores)/d(images) of a batch, as the plugin computes them. */
-export function consistencyRef(b: RgbBatch, o: ConsistencyRefOptions) {
+/**
+ * Scores, details and d(sum_v viewWeights[v] * score_v)/d(images) of a batch (the plain sum of
+ * scores without weights), as the plugin computes them.
+ */
+export function consistencyRef(b: RgbBatch, o: ConsistencyRefOptions, viewWeights?: ArrayLike<number>) {
   const V = b.views;
   const per = b.width * b.height;
   const pairs = neighbourPairs(b.cameras, Math.min(o.neighbours, V - 1));
@@ -264,7 +267,7 @@ export function consistencyRef(b: RgbBatch, o: ConsistencyRefOptions) {
   const sums = new Float64Array(pairs.length * 4);
   for (let k = 0; k < pairs.length; k++) for (let i = 0; i < per; i++) for (let c = 0; c < 4; c++) sums[k * 4 + c] += records[(k * per + i) * 4 + c];
   const janusSums = janusRef(b, opposite, o, dirs);
-  const combined = combineConsistency(V, pairs, sums, opposite, janusSums, o);
+  const combined = combineConsistency(V, pairs, sums, opposite, janusSums, o, viewWeights);
   const grads = zeroGrads(b);
   reprojectRef(b, pairs, o, combined.reprojectCoefs, grads);
   janusRef(b, opposite, o, dirs, combined.janusCoefs, grads);
