@@ -1,11 +1,13 @@
 // Per-splat plausibility records for the geometry reward: (o, o * anisotropy, o * floater, 0)
 // with o = sigmoid(opacity logit), anisotropy = max(s_max / s_min, r) - r (STAG4D's needle
 // penalty) and floater = 1 when the splat's centre falls outside the visual hull of the
-// batch: some view sees it on background (alpha < tau), or no view sees it at all.
-// reduce_rows then sums the records.
+// views it made: some view sees it on background (alpha < tau), or no view sees it at all.
+// Those views are `views` consecutive views from `first` (one candidate's group of a batch);
+// the records go to records[offset + i], so several groups can share one buffer (one row each)
+// and reduce_rows then sums each group's records.
 #include "lib/dispatch.wgsl"
 
-struct Params { count: u32, views: u32, width: u32, height: u32, ratio: f32, tau: f32, _p0: f32, _p1: f32 }
+struct Params { count: u32, views: u32, width: u32, height: u32, ratio: f32, tau: f32, first: u32, offset: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> cams: array<f32>;
 @group(0) @binding(2) var<storage, read> means: array<f32>;
@@ -26,7 +28,7 @@ fn splat_plausibility(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
   let p = vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]);
   var seen = false;
   var outside = false;
-  for (var v = 0u; v < params.views; v++) {
+  for (var v = params.first; v < params.first + params.views; v++) {
     let c = v * 16u;
     let q = vec3<f32>(
       dot(vec3<f32>(cams[c + 4u], cams[c + 5u], cams[c + 6u]), p) + cams[c + 7u],
@@ -40,5 +42,5 @@ fn splat_plausibility(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
     if (alpha[(v * params.height + u32(w)) * params.width + u32(u)] < params.tau) { outside = true; }
   }
   let floater = select(0.0, 1.0, outside || !seen);
-  records[i] = vec4<f32>(o, o * aniso, o * floater, 0.0);
+  records[params.offset + i] = vec4<f32>(o, o * aniso, o * floater, 0.0);
 }

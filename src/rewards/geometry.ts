@@ -3,8 +3,11 @@
  *   score_v = -( wEntropy * mean opacity entropy          (opacity binarisation)
  *              + wNormal  * mean (O - N . n~) on solid px  (depth-normal consistency)
  *              + wAnisotropy * splat needle penalty        (from splats, when given)
- *              + wFloaters   * splat opacity outside the visual hull of the batch
+ *              + wFloaters   * splat opacity outside the visual hull of the views
  *              + wDistortion * mean per-pixel depth distortion )  (2DGS, off by default)
+ * The splat terms take the hull from the views the splats made: all of them for one set, or
+ * each group's own views when the views carry one set per candidate (RewardViews.splats), so
+ * a candidate's floaters penalise only that candidate's views.
  * Differentiable in alpha, depth, normal and distortion (the splat terms do not depend on the
  * images' values except through the hull mask, which is piecewise constant).
  * Depth distortion L = sum_{i<j} w_i w_j (m_i - m_j)^2 comes from the splat renderer
@@ -16,7 +19,7 @@
  */
 import type { Gpu } from '../gpu/gpu.ts';
 import { InputError } from '../errors.ts';
-import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import { splatGroups, type RewardNeeds, type RewardPlugin, type RewardScore, type RewardViews } from './plugin.ts';
 import { packCameras, recordRowSums } from './gpu-reduce.ts';
 import { validateOptions } from './registry.ts';
 
@@ -91,28 +94,34 @@ export class GeometryReward implements RewardPlugin {
       const distGrad = await gpu.kernel({ file: 'image/geometry.wgsl', entry: 'geometry_distortion_grad', defines: { GEOMETRY_DISTORTION_GRAD: true } });
       gpu.dispatch(encoder, distGrad, [paramBuf, dDistortion], groups);
     }
-    let splatSums: GPUBuffer | undefined;
-    if (views.splats && views.splats.count > 0) splatSums = await this.recordSplats(gpu, encoder, views, cams, temps);
+    const splatSets = splatGroups(views);
+    const splatSums = splatSets.some((g) => g.splats.count > 0) ? await this.recordSplats(gpu, encoder, views, splatSets, cams, temps) : undefined;
     await gpu.submit('geometry reward', encoder);
     const s = await gpu.readF32(sums, V * 4);
+    // Each group's splats are judged against its own views and penalise only those views.
+    const penalty = new Float32Array(V);
     let anisotropy = 0;
     let floaters = 0;
     if (splatSums) {
-      const t = await gpu.readF32(splatSums, 4);
-      anisotropy = t[1] / Math.max(t[0], 1e-12);
-      floaters = t[2] / Math.max(t[0], 1e-12);
+      const t = await gpu.readF32(splatSums, splatSets.length * 4);
+      splatSets.forEach((g, k) => {
+        const a = t[k * 4 + 1] / Math.max(t[k * 4], 1e-12);
+        const f = t[k * 4 + 2] / Math.max(t[k * 4], 1e-12);
+        penalty.fill(this.o.anisotropyWeight * a + this.o.floaterWeight * f, g.first, g.first + g.views);
+        anisotropy += a / splatSets.length;
+        floaters += f / splatSets.length;
+      });
     }
     for (const b of temps) b.destroy();
     const scores = new Float32Array(V);
     let entropy = 0;
     let normal = 0;
     let meanDistortion = 0;
-    const splatPenalty = this.o.anisotropyWeight * anisotropy + this.o.floaterWeight * floaters;
     for (let v = 0; v < V; v++) {
       const e = s[v * 4] / P;
       const n = s[v * 4 + 1] / Math.max(s[v * 4 + 2], 1);
       const d = s[v * 4 + 3] / P;
-      scores[v] = -(this.o.entropyWeight * e + this.o.normalWeight * n + wDist * d) - splatPenalty;
+      scores[v] = -(this.o.entropyWeight * e + this.o.normalWeight * n + wDist * d) - penalty[v];
       entropy += e / V;
       normal += n / V;
       meanDistortion += d / V;
@@ -123,17 +132,34 @@ export class GeometryReward implements RewardPlugin {
     return { scores, grads: { alpha: dAlpha, depth: dDepth, normal: dNormal, ...(dDistortion ? { distortion: dDistortion } : {}) }, details };
   }
 
-  private async recordSplats(gpu: Gpu, encoder: GPUCommandEncoder, views: RewardViews, cams: GPUBuffer, temps: GPUBuffer[]): Promise<GPUBuffer> {
-    const sp = views.splats!;
-    const params = new ArrayBuffer(32);
-    new Uint32Array(params, 0, 4).set([sp.count, views.views, views.width, views.height]);
-    new Float32Array(params, 16, 2).set([this.o.anisotropyRatio, this.o.hullAlpha]);
-    const paramBuf = gpu.uniform('geometry.splat.params', new Uint8Array(params));
-    const records = gpu.buffer('geometry.splat.records', sp.count * 16);
-    temps.push(paramBuf, records);
+  /**
+   * Per-splat records of every group into one buffer, a row as long as the largest set per group (rows of
+   * smaller sets keep zeros), summed per row: (sum o, sum o * anisotropy, sum o * floater, 0).
+   */
+  private async recordSplats(
+    gpu: Gpu,
+    encoder: GPUCommandEncoder,
+    views: RewardViews,
+    groups: ReturnType<typeof splatGroups>,
+    cams: GPUBuffer,
+    temps: GPUBuffer[],
+  ): Promise<GPUBuffer> {
+    const row = Math.max(1, ...groups.map((g) => g.splats.count));
+    const records = gpu.buffer('geometry.splat.records', groups.length * row * 16);
+    temps.push(records);
     const k = await gpu.kernel({ file: 'image/splat_plausibility.wgsl', entry: 'splat_plausibility' });
-    gpu.dispatch(encoder, k, [paramBuf, cams, sp.means, sp.logScales, sp.opacityLogits, views.alpha, records], Math.ceil(sp.count / 256));
-    return recordRowSums(gpu, encoder, records, sp.count, 1, 'geometry.splat', temps);
+    groups.forEach((g, i) => {
+      const sp = g.splats;
+      if (sp.count === 0) return;
+      const params = new ArrayBuffer(32);
+      new Uint32Array(params, 0, 4).set([sp.count, g.views, views.width, views.height]);
+      new Float32Array(params, 16, 2).set([this.o.anisotropyRatio, this.o.hullAlpha]);
+      new Uint32Array(params, 24, 2).set([g.first, i * row]);
+      const paramBuf = gpu.uniform('geometry.splat.params', new Uint8Array(params));
+      temps.push(paramBuf);
+      gpu.dispatch(encoder, k, [paramBuf, cams, sp.means, sp.logScales, sp.opacityLogits, views.alpha, records], Math.ceil(sp.count / 256));
+    });
+    return recordRowSums(gpu, encoder, records, row, groups.length, 'geometry.splat', temps);
   }
 }
 

@@ -27,8 +27,23 @@ export interface RewardViews extends RenderOutput {
   /** One time per view (0 for static scenes). */
   times: number[];
   prompt: string;
-  /** The splats that made the views, when the representation has them. */
-  splats?: RewardSplats;
+  /**
+   * The splats that made the views, when the representation has them. One set: it made every
+   * view. An array of G sets: the views form G equal consecutive groups (candidates of
+   * grpo/dpo/reward-weighted sds, each rendered from its own parameters) and set g made the
+   * views g * V / G .. (g + 1) * V / G - 1; use `splatGroups` to read either form.
+   */
+  splats?: RewardSplats | RewardSplats[];
+}
+
+/** The views' splats as groups of consecutive views (one group for the single form). */
+export function splatGroups(views: Pick<RewardViews, 'views' | 'splats'>): { first: number; views: number; splats: RewardSplats }[] {
+  if (!views.splats) return [];
+  const sets = Array.isArray(views.splats) ? views.splats : [views.splats];
+  if (sets.length === 0 || views.views % sets.length !== 0)
+    throw new Error(`RewardViews: ${sets.length} splat sets cannot split ${views.views} views into equal groups.`);
+  const per = views.views / sets.length;
+  return sets.map((splats, g) => ({ first: g * per, views: per, splats }));
 }
 
 export interface RewardScore {

@@ -4,7 +4,7 @@ import { expectClose, expectGradClose } from '../helpers/compare.ts';
 import createGeometryReward from '../../src/rewards/geometry.ts';
 import { geometryImageRef, splatPlausibilityRef } from '../../src/reference/rewards/geometry.ts';
 import { uploadViews, type CpuViews } from '../../src/reference/rewards/analytic-scenes.ts';
-import type { RewardViews } from '../../src/rewards/plugin.ts';
+import { splatGroups, type RewardViews } from '../../src/rewards/plugin.ts';
 import { cube, floaters, render, ringCameras, rng, soften } from './helpers/scenes.ts';
 import { fdAt, pick, sampleCoords } from './helpers/fd.ts';
 import { SplatRenderer } from '../../src/render/splat/splat-renderer.ts';
@@ -84,6 +84,44 @@ describe('geometry reward', () => {
     expect(ref.anisotropy).toBeGreaterThan(0);
     // With no image terms, every view's score is the splat penalty.
     expect(got.scores[0]).toBeCloseTo(-(0.1 * ref.anisotropy + ref.floaters), 3);
+  });
+
+  it('judges each group of a batch with one splat set per group against that group\'s views alone', async () => {
+    // Two "candidates": a large cube and a small one, from different cameras, with different
+    // splats (a shell at radius 0.5 is inside the large cube's hull and outside the small one's).
+    const randomSplats = (seed: number, n: number, radius: number) => {
+      const r = rng(seed);
+      const means = new Float32Array(n * 3);
+      for (let i = 0; i < n * 3; i++) means[i] = (r() - 0.5) * 2 * radius;
+      const logScales = Float32Array.from({ length: n * 3 }, (_, i) => Math.log(0.02 + 0.05 * r()) + (i % 21 === 0 ? 3 : 0));
+      const logits = Float32Array.from({ length: n }, () => 2 * r() - 0.5);
+      return { count: n, means: gpu().upload('m', means), logScales: gpu().upload('s', logScales), opacityLogits: gpu().upload('o', logits) };
+    };
+    const a = render([cube(undefined, 0.55)], ringCameras(3, 24));
+    const b = render([cube(undefined, 0.3)], ringCameras(3, 24, 25, 3.2, 40));
+    const sa = randomSplats(5, 200, 0.5);
+    const sb = randomSplats(6, 150, 0.5);
+    const both: CpuViews = {
+      views: 6,
+      width: 24,
+      height: 24,
+      cameras: [...a.cameras, ...b.cameras],
+      rgb: Float32Array.of(...a.rgb, ...b.rgb),
+      alpha: Float32Array.of(...a.alpha, ...b.alpha),
+      depth: Float32Array.of(...a.depth, ...b.depth),
+      normal: Float32Array.of(...a.normal, ...b.normal),
+    };
+    const plugin = createGeometryReward({});
+    const batch = await plugin.score(asViews(both, { splats: [sa, sb] }), gpu());
+    const alone = [await plugin.score(asViews(a, { splats: sa }), gpu()), await plugin.score(asViews(b, { splats: sb }), gpu())];
+    expectClose(batch.scores, Float32Array.of(...alone[0].scores, ...alone[1].scores), 1e-5, 'per-group scores');
+    expect(batch.details!.floaters).toBeCloseTo((alone[0].details!.floaters + alone[1].details!.floaters) / 2, 5);
+    // The groups' floaters differ, so a hull shared across groups would change the scores.
+    expect(alone[1].details!.floaters).toBeGreaterThan(alone[0].details!.floaters + 0.2);
+    // One set for all six views is the old single form: its hull is the intersection of both groups'.
+    const single = await plugin.score(asViews(both, { splats: sa }), gpu());
+    expect(single.details!.floaters).toBeGreaterThan(alone[0].details!.floaters + 0.1);
+    expect(() => splatGroups({ views: 6, splats: [sa, sb, sa, sb] })).toThrow(/equal groups/);
   });
 
   // Sixteen overlapping splats on a 4x4 grid facing the cameras (which look along world z);
