@@ -1,31 +1,92 @@
-// Tile binning, brush's way: sort visible (view, splat) pairs by depth, emit one
+#if SUBGROUPS
+enable subgroups;
+#endif
+// Tile binning, brush's way: sort the visible (view, splat) pairs by depth, emit one
 // intersection per touched tile in that order, then a stable sort on the (view, tile) key
 // keeps depth order within each tile. Entry points:
-//   bin_prepare_fwd  depth keys (invisible last), identity ids, visibility flags (radius > 0)
+//   bin_prepare_fwd  visibility flags (radius > 0; input of the prefix sum that places the
+//                    visible pairs) and the range [min, max] of their depth keys
+//   bin_compact_fwd  the visible pairs' depth keys, less the smallest (so the sort needs only
+//                    the bits of the range), and their (view, splat) ids, in index order
 //   bin_gather_fwd   tile counts in depth order (input of the prefix sum)
 //   bin_emit_fwd     intersection keys (view * tiles + tile) and (view, splat) ids, for the
 //                    tiles the ellipse reaches; unused slots get the key views * tiles
 //   tile_ranges_fwd  [start, end) of each (view, tile) in the sorted intersections
-// (bin_emit.wgsl, tile_ranges.wgsl)
+// (bin_gather.wgsl, bin_emit.wgsl, tile_ranges.wgsl)
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
 
 @group(0) @binding(0) var<uniform> frame: Frame;
 
+// Camera z is at least `near` > 0 for a visible pair, and positive floats order like their bits.
+fn depth_key(p: vec4<u32>) -> u32 {
+  return p.w;
+}
+
 @group(0) @binding(1) var<storage, read> prep_projected: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> prep_radii: array<u32>;
-@group(0) @binding(3) var<storage, read_write> prep_depth_keys: array<u32>;
-@group(0) @binding(4) var<storage, read_write> prep_ids: array<u32>;
-@group(0) @binding(5) var<storage, read_write> prep_visible: array<u32>;
+@group(0) @binding(3) var<storage, read_write> prep_visible: array<u32>;
+// [min, max] depth key of the visible pairs; the host sets them to [0xffffffff, 0] first.
+@group(0) @binding(4) var<storage, read_write> prep_range: array<atomic<u32>, 2>;
+
+var<workgroup> wg_min: atomic<u32>;
+var<workgroup> wg_max: atomic<u32>;
 
 @compute @workgroup_size(256)
 fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SUBGROUPS
+                   @builtin(subgroup_invocation_id) lane: u32,
+#endif
                    @builtin(local_invocation_index) lid: u32) {
   let idx = linear_invocation(wid, nwg, lid, 256u);
-  if (idx >= frame.num_views * frame.num_splats) { return; }
-  let visible = prep_radii[idx] > 0u;
-  // Camera z is at least `near` > 0 here, and positive floats order like their bits.
-  prep_depth_keys[idx] = select(0xffffffffu, prep_projected[idx * PROJ_STRIDE].w, visible);
-  prep_ids[idx] = idx;
-  prep_visible[idx] = select(0u, 1u, visible);
+  let inside = idx < frame.num_views * frame.num_splats;
+  var visible = false;
+  if (inside) {
+    visible = prep_radii[idx] > 0u;
+    prep_visible[idx] = select(0u, 1u, visible);
+  }
+  if (lid == 0u) {
+    atomicStore(&wg_min, 0xffffffffu);
+    atomicStore(&wg_max, 0u);
+  }
+  workgroupBarrier();
+  var key = 0u;
+  if (visible) { key = depth_key(prep_projected[idx * PROJ_STRIDE]); }
+  // Reduce in the subgroup first where possible: workgroup atomics are serialised per lane
+  // on SIMD-on-CPU adapters.
+#if SUBGROUPS
+  let lo = subgroupMin(select(0xffffffffu, key, visible));
+  let hi = subgroupMax(select(0u, key, visible));
+  if (lane == 0u) {
+    atomicMin(&wg_min, lo);
+    atomicMax(&wg_max, hi);
+  }
+#else
+  if (visible) {
+    atomicMin(&wg_min, key);
+    atomicMax(&wg_max, key);
+  }
+#endif
+  workgroupBarrier();
+  if (lid == 0u) {
+    atomicMin(&prep_range[0], atomicLoad(&wg_min));
+    atomicMax(&prep_range[1], atomicLoad(&wg_max));
+  }
+}
+
+@group(0) @binding(1) var<storage, read> comp_projected: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> comp_visible: array<u32>;
+@group(0) @binding(3) var<storage, read> comp_offsets: array<u32>; // exclusive scan of visible
+@group(0) @binding(4) var<storage, read> comp_range: array<u32, 2>;
+@group(0) @binding(5) var<storage, read_write> comp_keys: array<u32>;
+@group(0) @binding(6) var<storage, read_write> comp_ids: array<u32>;
+
+@compute @workgroup_size(256)
+fn bin_compact_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let idx = linear_invocation(wid, nwg, lid, 256u);
+  if (idx >= frame.num_views * frame.num_splats || comp_visible[idx] == 0u) { return; }
+  let j = comp_offsets[idx];
+  comp_keys[j] = depth_key(comp_projected[idx * PROJ_STRIDE]) - comp_range[0];
+  comp_ids[j] = idx;
 }

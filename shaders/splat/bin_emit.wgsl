@@ -1,4 +1,4 @@
-// bin_emit_fwd: for each depth-sorted (view, splat), one intersection per tile of its
+// bin_emit_fwd: for each depth-sorted visible (view, splat), one intersection per tile of its
 // rectangle that its ellipse reaches (the test project_fwd counted with) at offsets[j]..,
 // key = view * tiles + tile, value = the (view, splat) index. Should rounding make the two
 // disagree, extra tiles are dropped and missing ones become padding with the key
@@ -19,7 +19,7 @@
 fn bin_emit_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                 @builtin(local_invocation_index) lid: u32) {
   let j = linear_invocation(wid, nwg, lid, 256u);
-  if (j >= frame.num_views * frame.num_splats) { return; }
+  if (j >= frame.num_visible) { return; }
   var o = offsets[j];
   let end = offsets[j + 1u];
   if (end == o) { return; }

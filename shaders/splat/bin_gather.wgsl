@@ -1,4 +1,4 @@
-// bin_gather_fwd: tile counts of the depth-sorted (view, splat) ids, for the prefix sum.
+// bin_gather_fwd: tile counts of the depth-sorted visible (view, splat) ids, for the prefix sum.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
 
@@ -11,6 +11,6 @@
 fn bin_gather_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                   @builtin(local_invocation_index) lid: u32) {
   let j = linear_invocation(wid, nwg, lid, 256u);
-  if (j >= frame.num_views * frame.num_splats) { return; }
+  if (j >= frame.num_visible) { return; }
   sorted_counts[j] = tile_counts[sorted_ids[j]];
 }

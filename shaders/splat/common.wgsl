@@ -43,6 +43,9 @@ struct Frame {
   total_views: u32,
   // Splats whose SH coefficients sit in the first of two SH bindings (SH_SPLIT kernels).
   sh_split: u32,
+  // Visible (view, splat) pairs, the length of the depth-sorted list (written, as
+  // num_isects, once known).
+  num_visible: u32,
   views: array<View, MAX_VIEWS>,
 }
 

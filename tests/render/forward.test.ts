@@ -11,6 +11,7 @@ import { touchedTileCount } from '../../src/reference/splat/tile-cull.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
 import { cameras, smallScene } from './scenes.ts';
+import { cameraCenter } from '../../src/math/camera.ts';
 
 const gpu = useGpu();
 
@@ -87,6 +88,50 @@ describe('splat forward vs reference', () => {
     const rgb = await gpu().readF32(f.rgb, 6);
     expect(Array.from(rgb)).toEqual([0.25, 0.5, 0.75, 0.25, 0.5, 0.75]);
     f.destroy();
+  });
+
+  it('no visible splat: every one behind or beside the cameras; the compacted depth list is empty', async () => {
+    const g = gpu();
+    const data = smallScene(40, 1, 8);
+    // Push every splat behind the orbiting cameras (radius 3) or far off screen.
+    for (let i = 0; i < data.count; i++) data.means.set(i % 2 ? [0, 0, 30 + i] : [40 + i, 3, 0], i * 3);
+    const cams = cameras(2, 24, 20);
+    const renderer = await SplatRenderer.create(g);
+    const cloud = GaussianCloud.fromData(g, data);
+    const frame = await renderer.forward(cloud, cams, { background: [0.1, 0.2, 0.3] });
+    const ref = referenceRender(data, cams, { background: [0.1, 0.2, 0.3] });
+    expect(ref.visible.some((v) => v !== 0)).toBe(false);
+    expect(Array.from(await g.readU32(frame.visible, data.count * 2)).some((v) => v !== 0)).toBe(false);
+    expect(frame.state.numIsects).toBe(0);
+    expectClose(await g.readF32(frame.rgb, ref.rgb.length), ref.rgb, 1e-6, 'rgb');
+    expectClose(await g.readF32(frame.alpha, ref.alpha.length), ref.alpha, 0, 'alpha');
+    frame.destroy();
+    cloud.destroy();
+    renderer.destroy();
+  });
+
+  it('every splat visible, depths from 0.05 to 400 along the view axis: the depth sort over the range bits', async () => {
+    // Overlapping translucent splats on camera 0's axis, their size growing with depth so
+    // that each covers about the same pixels: the image depends on their depth order, over a
+    // range of depth keys 27 bits wide (13 octaves of floats).
+    const n = 14;
+    const cams = cameras(1, 32, 32);
+    const c = cameraCenter(cams[0]);
+    const len = Math.hypot(c[0], c[1], c[2]);
+    const data = emptyGaussians(n, 0);
+    for (let i = 0; i < n; i++) {
+      // Shuffled depths so that index order is not depth order.
+      const d = 0.05 * Math.pow(400 / 0.05, ((i * 5) % n) / (n - 1));
+      const off = 0.02 * d * Math.sin(3 * i);
+      data.means.set([c[0] - (d * c[0]) / len + off, c[1] - (d * c[1]) / len - off, c[2] - (d * c[2]) / len], i * 3);
+      data.logScales.set([Math.log(0.06 * d), Math.log(0.05 * d), Math.log(0.04 * d)], i * 3);
+      data.quats.set([1, 0.1 * i, 0, 0], i * 4);
+      data.opacityLogits[i] = -0.5;
+      data.sh.set([Math.sin(i), Math.cos(2 * i), Math.sin(3 * i + 1)], i * 3);
+    }
+    const frame = await compare(data, cams);
+    expect(Array.from(await gpu().readU32(frame.visible, n)).every((v) => v === 1)).toBe(true);
+    frame.destroy();
   });
 
   it('many splats in front of each other: early termination', async () => {

@@ -7,11 +7,13 @@ import { cameraCenter, type Camera } from '../../math/camera.ts';
 import { DEFAULT_FAR, DEFAULT_NEAR, EPS2D, MAX_VIEWS, TILE_SIZE } from './constants.ts';
 import type { RenderOptions } from '../types.ts';
 
-const HEADER_WORDS = 20;
+const HEADER_WORDS = 24;
 const VIEW_WORDS = 20;
 export const FRAME_UNIFORM_BYTES = (HEADER_WORDS + VIEW_WORDS * MAX_VIEWS) * 4;
 /** Word offset of `num_isects`, written after the intersection count is known. */
 export const NUM_ISECTS_WORD = 16;
+/** Word offset of `num_visible`, written after the visible pairs are counted. */
+export const NUM_VISIBLE_WORD = 20;
 
 export interface ResolvedOptions {
   background: [number, number, number];

@@ -14,7 +14,7 @@ import { InputError } from '../../errors.ts';
 import type { Camera } from '../../math/camera.ts';
 import type { GaussianCloud, GaussianGrads } from '../../scene/gaussian-cloud.ts';
 import type { RenderCotangents, RenderOptions } from '../types.ts';
-import { batchShape, NUM_ISECTS_WORD, packFrameUniform, resolveOptions, type BatchShape, type ChunkPlacement, type ResolvedOptions } from './frame-uniform.ts';
+import { batchShape, NUM_ISECTS_WORD, NUM_VISIBLE_WORD, packFrameUniform, resolveOptions, type BatchShape, type ChunkPlacement, type ResolvedOptions } from './frame-uniform.ts';
 import { destroyChunk, SplatFrame, type SplatChunk } from './splat-frame.ts';
 import { SplatDistortion } from './distortion.ts';
 
@@ -41,6 +41,7 @@ export interface SplatRendererOptions {
 interface Kernels {
   project: GPUComputePipeline;
   prepare: GPUComputePipeline;
+  compact: GPUComputePipeline;
   gather: GPUComputePipeline;
   emit: GPUComputePipeline;
   ranges: GPUComputePipeline;
@@ -75,9 +76,10 @@ export class SplatRenderer {
   static async create(gpu: Gpu, options: SplatRendererOptions = {}): Promise<SplatRenderer> {
     const subgroups = (options.subgroups ?? true) && gpu.hasSubgroups && (await subgroupLayoutSize(gpu)) >= 8;
     const kernel = (file: string, entry: string, defines: Record<string, boolean> = {}) => gpu.kernel({ file: `splat/${file}`, entry, defines });
-    const [project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd, sorter, scan] = await Promise.all([
+    const [project, prepare, compact, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd, sorter, scan] = await Promise.all([
       kernel('project_fwd.wgsl', 'project_fwd'),
-      kernel('bin.wgsl', 'bin_prepare_fwd'),
+      kernel('bin.wgsl', 'bin_prepare_fwd', { SUBGROUPS: subgroups }),
+      kernel('bin.wgsl', 'bin_compact_fwd'),
       kernel('bin_gather.wgsl', 'bin_gather_fwd'),
       kernel('bin_emit.wgsl', 'bin_emit_fwd'),
       kernel('tile_ranges.wgsl', 'tile_ranges_fwd'),
@@ -90,7 +92,7 @@ export class SplatRenderer {
       RadixSorter.create(gpu),
       PrefixSum.create(gpu),
     ]);
-    const k = { project, prepare, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd };
+    const k = { project, prepare, compact, gather, emit, ranges, rasterize, rasterizeBwd, rasterizeBwdRgb, projectBwd, colorBwd, statsBwd };
     return new SplatRenderer(gpu, k, sorter, scan, subgroups);
   }
 
@@ -216,25 +218,41 @@ export class SplatRenderer {
       const depthIds = buf('splat depth-sorted ids', vn * 4);
       const sortedCounts = buf('splat sorted tile counts', vn * 4);
       const offsets = buf('splat intersection offsets', (vn + 1) * 4);
+      // [min, max] depth key of the visible pairs, their count.
+      const visibleInfo = buf('splat visible depth range and count', 16);
 
       let numIsects = 0;
+      let numVisible = 0;
       // The depth-sorted ids: `depthIds` itself, since it allows copies into it (see RadixSorter.sort).
       let depthSorted = depthIds;
+      const groups = (threads: number, size: number) => Math.ceil(threads / size);
       if (vn > 0) {
-        const enc = gpu.device.createCommandEncoder({ label: 'splat project + depth sort' });
-        const groups = (threads: number, size: number) => Math.ceil(threads / size);
+        // Project, flag the visible pairs, place them (prefix sum) and take their depth range.
+        const enc = gpu.device.createCommandEncoder({ label: 'splat project + visible pairs' });
         const params = [cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits];
         if (sh) {
           const project = await this.gpu.kernel({ file: 'splat/project_fwd.wgsl', entry: 'project_fwd', defines: { SH_SPLIT: true } });
           const [lo, hi] = shBindings(cloud.sh, sh.bytes);
           gpu.dispatch(enc, project, [uniform, ...params, lo, projected, tileCounts, radii, hi], groups(vn, 64), this.ts('project'));
         } else gpu.dispatch(enc, this.k.project, [uniform, ...params, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
-        gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, depthKeys, depthIds, visible], groups(vn, 256), this.ts('bin'));
-        depthSorted = this.sorter.sort(enc, depthKeys, depthIds, vn, 32).values;
-        gpu.dispatch(enc, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(vn, 256), this.ts('bin'));
-        this.scan.scanExclusive(enc, sortedCounts, offsets, vn);
-        await gpu.submit('splat forward: project, depth sort, tile counts', enc);
-        numIsects = (await gpu.readU32(offsets, 1, vn))[0];
+        gpu.write(visibleInfo, new Uint32Array([0xffffffff, 0, 0, 0]));
+        gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, visible, visibleInfo], groups(vn, 256), this.ts('bin'));
+        this.scan.scanExclusive(enc, visible, offsets, vn);
+        enc.copyBufferToBuffer(offsets, vn * 4, visibleInfo, 8, 4);
+        await gpu.submit('splat forward: project, visible pairs', enc);
+        const [minKey, maxKey, count] = await gpu.readU32(visibleInfo, 3);
+        numVisible = count;
+        gpu.write(uniform, new Uint32Array([numVisible]), NUM_VISIBLE_WORD * 4);
+        if (numVisible > 0) {
+          // Sort only the visible pairs, on the bits their depth range needs.
+          const enc2 = gpu.device.createCommandEncoder({ label: 'splat depth sort + tile counts' });
+          gpu.dispatch(enc2, this.k.compact, [uniform, projected, visible, offsets, visibleInfo, depthKeys, depthIds], groups(vn, 256), this.ts('bin'));
+          depthSorted = this.sorter.sort(enc2, depthKeys, depthIds, numVisible, bitsForMaxKey(maxKey - minKey)).values;
+          gpu.dispatch(enc2, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(numVisible, 256), this.ts('bin'));
+          this.scan.scanExclusive(enc2, sortedCounts, offsets, numVisible);
+          await gpu.submit('splat forward: depth sort, tile counts', enc2);
+          numIsects = (await gpu.readU32(offsets, 1, numVisible))[0];
+        }
       }
       gpu.checkSize('splat intersections', numIsects * 4, 'the number of splats, their size on screen, the views per batch or the image size');
       gpu.write(uniform, new Uint32Array([numIsects]), NUM_ISECTS_WORD * 4);
@@ -244,7 +262,7 @@ export class SplatRenderer {
       const ranges = buf('splat tile ranges', shape.views * tiles * 8);
       const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
       if (numIsects > 0) {
-        gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], Math.ceil(vn / 256), this.ts('bin'));
+        gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], groups(numVisible, 256), this.ts('bin'));
         // Keys run to views * tiles inclusive (the padding key, see bin_emit.wgsl).
         const keyBits = bitsForMaxKey(shape.views * tiles);
         this.sorter.sort(enc, isectKeys, isectIds, numIsects, keyBits);
