@@ -3,13 +3,14 @@
  * reward-weighted sds) compare candidates, and the ensemble's normalisation ('running'
  * statistics, per-batch 'rank') must treat the candidates of a group alike, so their views
  * are concatenated into one batch of G x V views; a candidate's reward is the mean of its
- * views' combined scores.
+ * views' combined scores. The splats that made each candidate go with it (one RewardSplats
+ * per candidate), so splat terms judge every candidate by its own splats and views.
  */
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Camera } from '../math/camera.ts';
 import type { RenderOutput } from '../render/types.ts';
 import type { EnsembleScore, RewardEnsemble } from '../rewards/ensemble.ts';
-import type { RewardViews } from '../rewards/plugin.ts';
+import type { RewardSplats, RewardViews } from '../rewards/plugin.ts';
 
 export type Scorer = Pick<RewardEnsemble, 'score'>;
 
@@ -17,7 +18,8 @@ const CHANNELS = { rgb: 3, alpha: 1, depth: 1, normal: 3 } as const;
 type Key = keyof typeof CHANNELS;
 const KEYS = Object.keys(CHANNELS) as Key[];
 
-export function rewardViews(frame: RenderOutput, prompt: string): RewardViews {
+/** The reward batch of one render; `splats` are the ones that made it (Representation.rewardSplats). */
+export function rewardViews(frame: RenderOutput, prompt: string, splats?: RewardSplats): RewardViews {
   return {
     views: frame.views,
     width: frame.width,
@@ -30,8 +32,11 @@ export function rewardViews(frame: RenderOutput, prompt: string): RewardViews {
     ...(frame.distortion ? { distortion: frame.distortion } : {}),
     times: frame.cameras.map((c) => c.time ?? 0),
     prompt,
+    ...(splats ? { splats } : {}),
   };
 }
+
+const SPLAT_FIELDS = { means: 3, logScales: 3, opacityLogits: 1 } as const;
 
 export interface CandidateScores {
   /** Mean over each candidate's views of the ensemble's per-view score. */
@@ -48,6 +53,10 @@ export class CandidateBatch {
   private distortion?: GPUBuffer;
   private added = 0;
   private readonly cameras: Camera[] = [];
+  /** Each candidate's splats (undefined where its render had none). */
+  private readonly splats: (RewardSplats | undefined)[] = [];
+  /** Splat copies this batch owns. */
+  private readonly owned: GPUBuffer[] = [];
 
   constructor(
     private readonly gpu: Gpu,
@@ -64,14 +73,26 @@ export class CandidateBatch {
     return this.added;
   }
 
-  /** Copies a frame's buffers into slot `count`; an override replaces one of them (e.g. rgb). */
-  async add(frame: RenderOutput, override: Partial<Record<Key, GPUBuffer>> = {}): Promise<void> {
+  /**
+   * Copies a frame's buffers into slot `count`; an override replaces one of them (e.g. rgb).
+   * `splats` made the frame. They are copied too, since callers perturb and restore the
+   * parameters between renders, unless `shared` (candidates that differ only in image space,
+   * whose splats stay unchanged until score()).
+   */
+  async add(frame: RenderOutput, override: Partial<Record<Key, GPUBuffer>> = {}, opts: { splats?: RewardSplats; shared?: boolean } = {}): Promise<void> {
     if (this.added >= this.capacity) throw new Error(`CandidateBatch holds at most ${this.capacity} candidates`);
     const { views, width, height } = this.shape;
     if (frame.views !== views || frame.width !== width || frame.height !== height)
       throw new Error(`candidate render is ${frame.views}x${frame.width}x${frame.height}, expected ${views}x${width}x${height}`);
     const pixels = views * width * height;
     const slot = this.added;
+    const src = opts.splats;
+    let copy: RewardSplats | undefined;
+    if (src && !opts.shared) {
+      const buf = (f: keyof typeof SPLAT_FIELDS) => this.gpu.buffer(`rl:candidates:splats:${f}`, Math.max(1, src.count) * SPLAT_FIELDS[f] * 4);
+      copy = { count: src.count, means: buf('means'), logScales: buf('logScales'), opacityLogits: buf('opacityLogits') };
+      this.owned.push(copy.means, copy.logScales, copy.opacityLogits);
+    }
     if (frame.distortion) this.distortion ??= this.gpu.buffer('rl:candidates:distortion', this.capacity * pixels * 4);
     await this.gpu.run('rl:candidates:copy', (enc) => {
       for (const k of KEYS) {
@@ -79,7 +100,10 @@ export class CandidateBatch {
         enc.copyBufferToBuffer(override[k] ?? frame[k], 0, this.buffers[k], slot * bytes, bytes);
       }
       if (frame.distortion) enc.copyBufferToBuffer(frame.distortion, 0, this.distortion!, slot * pixels * 4, pixels * 4);
+      if (copy && copy.count > 0)
+        for (const f of Object.keys(SPLAT_FIELDS) as (keyof typeof SPLAT_FIELDS)[]) enc.copyBufferToBuffer(src![f], 0, copy[f], 0, copy.count * SPLAT_FIELDS[f] * 4);
     });
+    this.splats.push(copy ?? src);
     this.cameras.push(...frame.cameras);
     this.added++;
   }
@@ -102,6 +126,8 @@ export class CandidateBatch {
       times: this.cameras.slice(0, n).map((c) => c.time ?? 0),
       prompt,
     };
+    // One splat set per candidate, when every candidate has one.
+    if (this.added > 0 && this.splats.every((s) => s)) batch.splats = this.splats as RewardSplats[];
     // Candidates are compared by their rewards; nobody reads image gradients of the batch.
     const result = await scorer.score(batch, { gradients: false });
     const rewards: number[] = [];
@@ -116,5 +142,6 @@ export class CandidateBatch {
   destroy(): void {
     for (const k of KEYS) this.buffers[k].destroy();
     this.distortion?.destroy();
+    for (const b of this.owned) b.destroy();
   }
 }

@@ -19,7 +19,7 @@ export async function runImageTerms(
   try {
     // Image gradients of the rewards only when a term reads them (sds alone only needs scores).
     const gradients = terms.some(({ term, weight }) => weight !== 0 && term.usesRewardGradient);
-    const scored = await ctx.rewards.score(rewardViews(frame, ctx.prompt), { gradients });
+    const scored = await ctx.rewards.score(rewardViews(frame, ctx.prompt, ctx.representation.rewardSplats?.(frame)), { gradients });
     const metrics: Record<string, number> = rewardMetrics(scored);
     let loss = 0;
     let hasLoss = false;

@@ -117,7 +117,7 @@ export async function evaluateAntithetic(
     const first = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
     try {
       batch = new CandidateBatch(ctx.gpu, 1 + 2 * seeds.length, first);
-      await batch.add(first);
+      await batch.add(first, {}, { splats: ctx.representation.rewardSplats?.(first) });
     } finally {
       first.destroy();
     }
@@ -127,7 +127,8 @@ export async function evaluateAntithetic(
           await policy.perturb(snaps.selection, snaps.base, seed, sign * sigma);
           const frame = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
           try {
-            await batch.add(frame);
+            // The splats are copied now: the parameters are restored after the last render.
+            await batch.add(frame, {}, { splats: ctx.representation.rewardSplats?.(frame) });
           } finally {
             frame.destroy();
           }
@@ -152,7 +153,7 @@ export async function evaluateAntithetic(
 export async function evaluateCurrent(ctx: StepContext): Promise<EnsembleScore> {
   const frame = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
   try {
-    return await ctx.rewards.score(rewardViews(frame, ctx.prompt), { gradients: false });
+    return await ctx.rewards.score(rewardViews(frame, ctx.prompt, ctx.representation.rewardSplats?.(frame)), { gradients: false });
   } finally {
     frame.destroy();
   }

@@ -226,12 +226,14 @@ export class ScoreDistillationTerm implements ImageTerm {
     renderShape: { views: number; width: number; height: number; channels: number },
   ): Promise<number[][]> {
     const batch = new CandidateBatch(ctx.gpu, denoised.length, frame);
+    // The samples differ only in rgb: one render, so one splat set (unchanged until scored) for all.
+    const splats = ctx.representation.rewardSplats?.(frame);
     try {
       for (const x of denoised) {
         const img = resizeBilinear(x, priorShape, renderShape.width, renderShape.height).map((c) => Math.min(1, Math.max(0, (c + 1) / 2)));
         const buf = ctx.gpu.upload('sds:denoised', img);
         try {
-          await batch.add(frame, { rgb: buf });
+          await batch.add(frame, { rgb: buf }, { splats, shared: true });
         } finally {
           buf.destroy();
         }

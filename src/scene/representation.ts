@@ -5,6 +5,7 @@
  */
 import type { Camera } from '../math/camera.ts';
 import type { RenderCotangents, RenderOptions, RenderOutput } from '../render/types.ts';
+import type { RewardSplats } from '../rewards/plugin.ts';
 
 /** One trainable f32 buffer with its gradient (the shape Adam takes). */
 export interface ParamBlock {
@@ -36,4 +37,11 @@ export interface Representation {
   backward(frame: RenderFrame, cotangents: RenderCotangents): Promise<void>;
   /** Sets every grad buffer to zero. */
   zeroGrads(encoder: GPUCommandEncoder): void;
+  /**
+   * The splats that made `frame`, for rewards that judge them (geometry's anisotropy and
+   * floaters); undefined when no single splat set made every view of the frame (NeRF, a 4D
+   * batch at several times). The buffers may be the live parameters or the frame's own: read
+   * (or copy) them before the parameters change or the frame is destroyed.
+   */
+  rewardSplats?(frame: RenderFrame): RewardSplats | undefined;
 }

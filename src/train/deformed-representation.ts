@@ -18,6 +18,7 @@ import type { SplatFrame } from '../render/splat/splat-frame.ts';
 import { GaussianCloud, GaussianGrads } from '../scene/gaussian-cloud.ts';
 import { emptyGaussians, type GaussianData } from '../scene/gaussian-data.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
+import type { RewardSplats } from '../rewards/plugin.ts';
 import type { CanonicalGrads, CanonicalSplats, DeformationField, DeformedSplats } from '../scene/deform/deformation-field.ts';
 import { SPLAT_BLOCK_NAMES, blockWidth } from './splat-blocks.ts';
 import type { RenderTimer } from './splat-representation.ts';
@@ -180,6 +181,18 @@ export class DeformedSplatRepresentation implements Representation {
   zeroGrads(encoder: GPUCommandEncoder): void {
     this.grads.zero(encoder);
     this.field.zeroGrads(encoder);
+  }
+
+  /**
+   * The splats deformed to the frame's time when all its cameras share one time (they made
+   * every view; the frame owns them, so they live as long as it does). A batch at several times
+   * has no one set: each time's splats made only some views, and the canonical splats made
+   * none, so judging either against the whole batch's hull would be wrong; undefined then.
+   */
+  rewardSplats(frame: RenderFrame): RewardSplats | undefined {
+    if (!(frame instanceof DeformedRenderFrame) || frame.owner !== this || frame.groups.length !== 1) return undefined;
+    const { cloud } = frame.groups[0];
+    return cloud.count ? { count: cloud.count, means: cloud.means, logScales: cloud.logScales, opacityLogits: cloud.opacityLogits } : undefined;
   }
 
   destroy(): void {

@@ -17,6 +17,7 @@ import { TrajectoryField } from '../scene/deform/trajectory-field.ts';
 import { DeformRegularisers, uploadNeighbourhood, type GpuNeighbourhood } from '../scene/deform/regularisers.ts';
 import { nearestNeighbours } from '../scene/deform/knn.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
+import type { RewardSplats } from '../rewards/plugin.ts';
 import { write4dGlb } from '../io/glb-4d.ts';
 import { writePlyFrames } from '../io/ply-frames.ts';
 import { saveGaussians } from '../io/gaussians-file.ts';
@@ -125,6 +126,11 @@ export class DynamicSplatRepresentation implements Representation {
 
   zeroGrads(encoder: GPUCommandEncoder): void {
     this.inner.zeroGrads(encoder);
+  }
+
+  /** The deformed splats of a single-time frame, undefined for a batch at several times (see DeformedSplatRepresentation). */
+  rewardSplats(frame: RenderFrame): RewardSplats | undefined {
+    return this.inner.rewardSplats(frame);
   }
 
   async exportState(): Promise<Record<string, unknown>> {

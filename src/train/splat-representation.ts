@@ -10,6 +10,7 @@ import { SplatRenderer } from '../render/splat/splat-renderer.ts';
 import { GaussianCloud, GaussianGrads } from '../scene/gaussian-cloud.ts';
 import type { GaussianData } from '../scene/gaussian-data.ts';
 import type { ParamBlock, RenderFrame, Representation } from '../scene/representation.ts';
+import type { RewardSplats } from '../rewards/plugin.ts';
 import { SPLAT_BLOCK_NAMES, blockWidth, type SplatState } from './splat-blocks.ts';
 
 /** Optional wall-clock hooks (the trainer's phase timer). */
@@ -87,6 +88,12 @@ export class SplatRepresentation implements Representation {
 
   zeroGrads(encoder: GPUCommandEncoder): void {
     this.state.grads.zero(encoder);
+  }
+
+  /** The current cloud: it made every frame rendered since the parameters last changed. */
+  rewardSplats(): RewardSplats | undefined {
+    const { cloud } = this.state;
+    return cloud.count ? { count: cloud.count, means: cloud.means, logScales: cloud.logScales, opacityLogits: cloud.opacityLogits } : undefined;
   }
 
   /** Parameters and densification statistics, for checkpoints. */
