@@ -80,11 +80,13 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
           const stages = await profiler.read();
           const isects = f.state.numIsects;
           const viewChunks = f.state.chunks.length;
+          const depthSorts = f.state.chunks.map((c) => c.depthSort);
           f.destroy();
           cot.destroy();
           const tiles = Math.ceil(size / 16) ** 2;
-          const sortMs =
-            (await sortTime(gpu, sorter, v * n, 32, iterations)) + (await sortTime(gpu, sorter, isects, bitsForMaxKey(v * tiles), iterations));
+          // The depth sorts (visible pairs of each chunk, on their depth range's bits) and the tile sort.
+          let sortMs = await sortTime(gpu, sorter, isects, bitsForMaxKey(v * tiles), iterations);
+          for (const d of depthSorts) sortMs += await sortTime(gpu, sorter, d.pairs, d.bits, iterations);
           const rasterMs = stages.get('rasterize') ?? NaN;
           // Upper bound on pairs evaluated: every pixel of a tile against each of its splats.
           const pairs = isects * 256;
@@ -129,7 +131,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
     quick: opts.quick,
     iterations: 'per row (3 for 10k splats, 2 for 100k, 1 for 1M; fwdBwdMs without warm-up)',
     fma,
-    notes: 'fwdMs/fwdBwdMs: wall time per step incl. submits and the intersection-count readback; stage columns: GPU timestamps (project includes binning; sortMs: the two radix sorts timed alone at the same sizes); viewChunks: chunks the views were rendered in (the [views][splats] buffers of each fit one binding); pairsPerSecond: intersections x 256 pixels / rasterize time (an upper bound on pairs, early termination skips some); speedup columns: TypeScript f64 reference time / GPU time.',
+    notes: 'fwdMs/fwdBwdMs: wall time per step incl. submits and the intersection-count readback; stage columns: GPU timestamps (project includes binning; sortMs: the radix sorts timed alone at the same sizes and key bits: the depth sort of each chunk over its visible pairs, the tile sort over the intersections); viewChunks: chunks the views were rendered in (the [views][splats] buffers of each fit one binding); pairsPerSecond: intersections x 256 pixels / rasterize time (an upper bound on pairs, early termination skips some); speedup columns: TypeScript f64 reference time / GPU time.',
     rows,
   });
   console.log(`wrote ${path}`);

@@ -103,6 +103,7 @@ describe('splat forward vs reference', () => {
     expect(ref.visible.some((v) => v !== 0)).toBe(false);
     expect(Array.from(await g.readU32(frame.visible, data.count * 2)).some((v) => v !== 0)).toBe(false);
     expect(frame.state.numIsects).toBe(0);
+    expect(frame.state.chunks[0].depthSort).toEqual({ pairs: 0, bits: 0 });
     expectClose(await g.readF32(frame.rgb, ref.rgb.length), ref.rgb, 1e-6, 'rgb');
     expectClose(await g.readF32(frame.alpha, ref.alpha.length), ref.alpha, 0, 'alpha');
     frame.destroy();
@@ -131,6 +132,8 @@ describe('splat forward vs reference', () => {
     }
     const frame = await compare(data, cams);
     expect(Array.from(await gpu().readU32(frame.visible, n)).every((v) => v === 1)).toBe(true);
+    // 13 octaves of depth: keys less the smallest need 27 bits, not 32.
+    expect(frame.state.chunks[0].depthSort).toEqual({ pairs: n, bits: 27 });
     frame.destroy();
   });
 

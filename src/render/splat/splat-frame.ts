@@ -23,6 +23,8 @@ export interface SplatChunk {
   visible: GPUBuffer;
   isectIds: GPUBuffer;
   numIsects: number;
+  /** The depth sort's size: visible (view, splat) pairs and the key bits their depth range needs. */
+  depthSort: { pairs: number; bits: number };
   ranges: GPUBuffer;
 }
 

@@ -223,6 +223,7 @@ export class SplatRenderer {
 
       let numIsects = 0;
       let numVisible = 0;
+      let depthBits = 0;
       // The depth-sorted ids: `depthIds` itself, since it allows copies into it (see RadixSorter.sort).
       let depthSorted = depthIds;
       const groups = (threads: number, size: number) => Math.ceil(threads / size);
@@ -247,7 +248,8 @@ export class SplatRenderer {
           // Sort only the visible pairs, on the bits their depth range needs.
           const enc2 = gpu.device.createCommandEncoder({ label: 'splat depth sort + tile counts' });
           gpu.dispatch(enc2, this.k.compact, [uniform, projected, visible, offsets, visibleInfo, depthKeys, depthIds], groups(vn, 256), this.ts('bin'));
-          depthSorted = this.sorter.sort(enc2, depthKeys, depthIds, numVisible, bitsForMaxKey(maxKey - minKey)).values;
+          depthBits = bitsForMaxKey(maxKey - minKey);
+          depthSorted = this.sorter.sort(enc2, depthKeys, depthIds, numVisible, depthBits).values;
           gpu.dispatch(enc2, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(numVisible, 256), this.ts('bin'));
           this.scan.scanExclusive(enc2, sortedCounts, offsets, numVisible);
           await gpu.submit('splat forward: depth sort, tile counts', enc2);
@@ -275,7 +277,7 @@ export class SplatRenderer {
       const keep = new Set([projected, radii, visible, isectIds, ranges]);
       await gpu.device.queue.onSubmittedWorkDone();
       for (const b of created) if (!keep.has(b)) b.destroy();
-      return { viewBase: place.viewBase, views: shape.views, uniform, projected, radii, visible, isectIds, numIsects, ranges };
+      return { viewBase: place.viewBase, views: shape.views, uniform, projected, radii, visible, isectIds, numIsects, depthSort: { pairs: numVisible, bits: depthBits }, ranges };
     } catch (e) {
       for (const b of created) b.destroy();
       uniform.destroy();
