@@ -31,7 +31,7 @@ describe('Representation.rewardSplats', () => {
 
   it('4D: the splats deformed to the time of a single-time frame; none for several times', async () => {
     const config = { timeRange: [0, 1] as [number, number], degree: 1, frequencies: 1, rotation: false, lr: 1e-2 };
-    const state: TrajectoryState = { kind: 'trajectory', config, count: 6, position: randomArray(6 * basisSize(config) * 3, 5).map((v) => 0.3 * v) };
+    const state: TrajectoryState = { kind: 'trajectory', config, count: 6, position: randomArray(6 * basisSize(config) * 3, 5).map((v) => 0.3 * v), rotation: null };
     const rep = await DeformedSplatRepresentation.create(gpu(), canonical, await TrajectoryField.fromStateOn(gpu(), structuredClone(state)), { learningRates: LR });
     const cams = cameras(2, 12, 12);
     cams.forEach((c) => (c.time = 0.7));
