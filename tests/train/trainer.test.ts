@@ -54,6 +54,8 @@ describe('trainer', () => {
     for (let i = 1; i < logged.length; i++) expect(logged[i]).toBeLessThan(logged[i - 1]);
     // The ensemble's breakdown reports the weight it actually used at each step.
     rows.forEach((x, i) => expect(x.metrics['reward/geometry.weight']).toBeCloseTo(logged[i], 6));
+    // The trainer's steps hand the splats to the reward: its splat terms are scored.
+    rows.forEach((x) => expect(Number.isFinite(x.metrics['reward/geometry.floaters'] + x.metrics['reward/geometry.anisotropy'])).toBe(true));
     r.representation.destroy();
     await expect(tinyScene({ rewards: { components: [{ name: 'geometry', weight: { kind: 'linear', from: 1 } }] } })).rejects.toThrow(/rewards\.components\[0\]\.weight/);
   });
