@@ -166,7 +166,7 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const timedEnsemble = new Proxy(ensemble, {
       get(target, key) {
         const value = Reflect.get(target, key, target);
-        if (key === 'score') return (views: Parameters<RewardEnsemble['score']>[0]) => timer.time('reward', () => target.score(views));
+        if (key === 'score') return (...args: Parameters<RewardEnsemble['score']>) => timer.time('reward', () => target.score(...args));
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
