@@ -15,6 +15,8 @@ diagnostic(off, subgroup_uniformity);
 // of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
 // DEPTH_NORMAL keeps the depth and normal channels; without it (RGB and alpha cotangents
 // only) they are left out, which changes nothing since their cotangents are zero.
+// As in rasterize_fwd (see there why), splats are prepared 8 at a time, one per lane, and
+// handed to every lane in turn, and the per-pixel state is indexed only by constants.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
 #include "splat/tile_cull.wgsl"
@@ -38,16 +40,126 @@ const CH: u32 = 7u; // rgb, depth, normal
 const CH: u32 = 3u; // rgb
 #endif
 
+// A splat of the tile's list, ready for the backward pass.
+struct Prepared {
+  a: vec4<f32>, // mean2d.xy, opacity, camera z
+  b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
+  c: vec4<u32>, // cull threshold bits, first row | end row << 16, (view, splat) id, list index + 1 (0: none)
+}
+
 var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_max_end: atomic<u32>;
 var<workgroup> s_stop: u32;
 #if !SUBGROUPS
 var<workgroup> s_part: array<vec4<f32>, 1024>; // [BATCH][LANES][4] lane sums
 var<workgroup> s_ids: array<u32, BATCH>;
+var<workgroup> s_prepared: array<Prepared, LANES>;
 #endif
+
+// Per-span replay state of this lane's pixels.
+var<private> T: array<f32, SPANS>;
+var<private> T_final: array<f32, SPANS>;
+var<private> end: array<u32, SPANS>;
+var<private> g_alpha_bg: array<f32, SPANS>;
+var<private> g_feat: array<array<f32, CH>, SPANS>;
+var<private> suffix: array<array<f32, CH>, SPANS>;
+// The current splat's gradients summed over this lane's pixels.
+var<private> g0: vec4<f32>; // d mean2d.xy, d opacity, d z
+var<private> g1: vec4<f32>; // d conic, 0
+var<private> g2: vec4<f32>; // d rgb, |d mean2d.x|
+var<private> g3: vec4<f32>; // d normal, |d mean2d.y|
+
+// Splat k of the list (none when `valid` is false): its record and the rows of the tile its
+// ellipse can reach.
+fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
+  var r: Prepared;
+  if (!valid) { return r; }
+  let id = isect_ids[k];
+  let base = id * PROJ_STRIDE;
+  let xy_op_z = bitcast<vec4<f32>>(projected[base]);
+  let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
+  let thr = cull_threshold(xy_op_z.z);
+  let ext = ellipse_extent(conic, thr);
+  let row0 = u32(clamp(ceil(xy_op_z.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
+  let row1 = u32(clamp(floor(xy_op_z.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
+  r.a = xy_op_z;
+  r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
+  r.c = vec4<u32>(bitcast<u32>(thr), row0 | (row1 << 16u), id, k + 1u);
+  return r;
+}
+
+// Adds splat s's gradients at the pixels of span p (row p / 2, half p % 2) into g0..g3 and
+// steps their T and suffix back past it.
+fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32) {
+  let row = p / 2u;
+  let k = s.c.w - 1u;
+  if (row < (s.c.y & 0xffffu) || row >= (s.c.y >> 16u) || k >= end[p]) { return; }
+  let mean = s.a.xy;
+  let opacity = s.a.z;
+  let conic = s.b.xyz;
+  let yc = origin.y + f32(row) + 0.5;
+  let x0 = origin.x + f32((p % 2u) * LANES) + 0.5;
+  if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > bitcast<f32>(s.c.x)) { return; }
+  let d = mean - vec2<f32>(x0 + f32(lane), yc);
+  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+  if (sigma > s.b.w) { return; }
+  let G = exp(-sigma);
+  let raw_alpha = opacity * G;
+  let alpha = min(ALPHA_MAX, raw_alpha);
+  if (sigma < 0.0 || alpha < ALPHA_MIN) { return; }
+  let one_minus = 1.0 - alpha;
+  let T_i = T[p] / one_minus;
+  let w = alpha * T_i;
+  var v_alpha = T_final[p] / one_minus * g_alpha_bg[p];
+  for (var c = 0u; c < CH; c++) {
+    v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] / one_minus);
+    suffix[p][c] += feat[c] * w;
+  }
+  g2 += vec4<f32>(g_feat[p][0] * w, g_feat[p][1] * w, g_feat[p][2] * w, 0.0);
+#if DEPTH_NORMAL
+  g0.w += g_feat[p][3] * w;
+  g3 += vec4<f32>(g_feat[p][4] * w, g_feat[p][5] * w, g_feat[p][6] * w, 0.0);
+#endif
+  if (raw_alpha <= ALPHA_MAX) {
+    let v_sigma = -opacity * G * v_alpha;
+    let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
+    g0 += vec4<f32>(v_mean, G * v_alpha, 0.0);
+    g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
+    g2.w += abs(v_mean.x);
+    g3.w += abs(v_mean.y);
+  }
+  T[p] = T_i;
+}
+
+// Splat s's gradients over this lane's pixels, into g0..g3 (zeroed first).
+fn splat_grads(s: Prepared, origin: vec2<f32>, lane: u32) {
+  g0 = vec4<f32>(0.0);
+  g1 = vec4<f32>(0.0);
+  g2 = vec4<f32>(0.0);
+  g3 = vec4<f32>(0.0);
+  let base = s.c.z * PROJ_STRIDE;
+  let rgb = bitcast<vec4<f32>>(projected[base + 2u]).xyz;
+#if DEPTH_NORMAL
+  let nrm = bitcast<vec4<f32>>(projected[base + 3u]).xyz;
+  let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z, s.a.w, nrm.x, nrm.y, nrm.z);
+#else
+  let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z);
+#endif
+  span(0u, s, feat, origin, lane); span(1u, s, feat, origin, lane); span(2u, s, feat, origin, lane); span(3u, s, feat, origin, lane);
+  span(4u, s, feat, origin, lane); span(5u, s, feat, origin, lane); span(6u, s, feat, origin, lane); span(7u, s, feat, origin, lane);
+  span(8u, s, feat, origin, lane); span(9u, s, feat, origin, lane); span(10u, s, feat, origin, lane); span(11u, s, feat, origin, lane);
+  span(12u, s, feat, origin, lane); span(13u, s, feat, origin, lane); span(14u, s, feat, origin, lane); span(15u, s, feat, origin, lane);
+  span(16u, s, feat, origin, lane); span(17u, s, feat, origin, lane); span(18u, s, feat, origin, lane); span(19u, s, feat, origin, lane);
+  span(20u, s, feat, origin, lane); span(21u, s, feat, origin, lane); span(22u, s, feat, origin, lane); span(23u, s, feat, origin, lane);
+  span(24u, s, feat, origin, lane); span(25u, s, feat, origin, lane); span(26u, s, feat, origin, lane); span(27u, s, feat, origin, lane);
+  span(28u, s, feat, origin, lane); span(29u, s, feat, origin, lane); span(30u, s, feat, origin, lane); span(31u, s, feat, origin, lane);
+}
 
 @compute @workgroup_size(8)
 fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SUBGROUPS
+                 @builtin(subgroup_invocation_id) sg_lane: u32,
+#endif
                  @builtin(local_invocation_index) lane: u32) {
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
@@ -61,13 +173,6 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
 
-  // Per-span replay state of this lane's pixels.
-  var T: array<f32, SPANS>;
-  var T_final: array<f32, SPANS>;
-  var end: array<u32, SPANS>;
-  var g_alpha_bg: array<f32, SPANS>;
-  var g_feat: array<array<f32, CH>, SPANS>;
-  var suffix: array<array<f32, CH>, SPANS>;
   let npix = frame.total_views * frame.width * frame.height;
   let bg = frame.background.xyz;
   var lane_end = range.x;
@@ -97,86 +202,40 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   var batch_end = stop;
   while (batch_end > range.x) {
     let batch_start = select(range.x, batch_end - BATCH, batch_end - range.x > BATCH);
-    for (var k = batch_end; k > batch_start; ) {
-      k--;
-      let id = isect_ids[k];
-      let base = id * PROJ_STRIDE;
-      let xy_op_z = bitcast<vec4<f32>>(projected[base]);
-      let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
-      let rgb = bitcast<vec4<f32>>(projected[base + 2u]).xyz;
-#if DEPTH_NORMAL
-      let nrm = bitcast<vec4<f32>>(projected[base + 3u]).xyz;
-      let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z, xy_op_z.w, nrm.x, nrm.y, nrm.z);
-#else
-      let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z);
-#endif
-      let mean = xy_op_z.xy;
-      let opacity = xy_op_z.z;
-      // Per-pixel skip level (as rasterize_fwd) and the looser one for whole spans.
-      let skip = log(255.0 * opacity) + SKIP_MARGIN;
-      let thr = cull_threshold(opacity);
-      // Rows of the tile the ellipse can reach.
-      let ext = ellipse_extent(conic, thr);
-      let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
-      let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
-      var g0 = vec4<f32>(0.0); // d mean2d.xy, d opacity, d z
-      var g1 = vec4<f32>(0.0); // d conic, 0
-      var g2 = vec4<f32>(0.0); // d rgb, |d mean2d.x|
-      var g3 = vec4<f32>(0.0); // d normal, |d mean2d.y|
-      for (var row = row0; row < row1; row++) {
-        let yc = origin.y + f32(row) + 0.5;
-        for (var h = 0u; h < 2u; h++) {
-          let x0 = origin.x + f32(h * LANES) + 0.5;
-          if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > thr) { continue; }
-          let p = row * 2u + h;
-          if (k >= end[p]) { continue; }
-          let d = mean - vec2<f32>(x0 + f32(lane), yc);
-          let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-          if (sigma > skip) { continue; }
-          let G = exp(-sigma);
-          let raw_alpha = opacity * G;
-          let alpha = min(ALPHA_MAX, raw_alpha);
-          if (sigma < 0.0 || alpha < ALPHA_MIN) { continue; }
-          let one_minus = 1.0 - alpha;
-          let T_i = T[p] / one_minus;
-          let w = alpha * T_i;
-          var v_alpha = T_final[p] / one_minus * g_alpha_bg[p];
-          for (var c = 0u; c < CH; c++) {
-            v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] / one_minus);
-            suffix[p][c] += feat[c] * w;
-          }
-          g2 += vec4<f32>(g_feat[p][0] * w, g_feat[p][1] * w, g_feat[p][2] * w, 0.0);
-#if DEPTH_NORMAL
-          g0.w += g_feat[p][3] * w;
-          g3 += vec4<f32>(g_feat[p][4] * w, g_feat[p][5] * w, g_feat[p][6] * w, 0.0);
-#endif
-          if (raw_alpha <= ALPHA_MAX) {
-            let v_sigma = -opacity * G * v_alpha;
-            let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
-            g0 += vec4<f32>(v_mean, G * v_alpha, 0.0);
-            g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
-            g2.w += abs(v_mean.x);
-            g3.w += abs(v_mean.y);
-          }
-          T[p] = T_i;
-        }
-      }
+    // Groups of up to 8 splats, back to front: splat top - 1 - j of a group is prepared by
+    // (subgroup) lane j.
+    for (var top = batch_end; top > batch_start; top = select(batch_start, top - LANES, top - batch_start > LANES)) {
 #if SUBGROUPS
-      // Lane l adds components 2l and 2l + 1 of the workgroup's sum.
-      let sums = array<vec4<f32>, 4>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2), subgroupAdd(g3));
-      let v = sums[lane / 2u];
-      let odd = (lane & 1u) == 1u;
-      let slot = id * GRAD_STRIDE + lane * 2u;
-      atomic_add_f32(&grad2d[slot], select(v.x, v.z, odd));
-      atomic_add_f32(&grad2d[slot + 1u], select(v.y, v.w, odd));
+      let mine = prepare(top - 1u - sg_lane, top - batch_start > sg_lane, origin);
+      for (var j = 0u; j < LANES; j++) {
+        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j));
+        if (s.c.w == 0u) { break; }
+        splat_grads(s, origin, lane);
+        // Lane l adds components 2l and 2l + 1 of the workgroup's sum.
+        let sums = array<vec4<f32>, 4>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2), subgroupAdd(g3));
+        let v = sums[lane / 2u];
+        let odd = (lane & 1u) == 1u;
+        let slot = s.c.z * GRAD_STRIDE + lane * 2u;
+        atomic_add_f32(&grad2d[slot], select(v.x, v.z, odd));
+        atomic_add_f32(&grad2d[slot + 1u], select(v.y, v.w, odd));
+      }
 #else
-      let j = k - batch_start;
-      if (lane == 0u) { s_ids[j] = id; }
-      let sb = (j * LANES + lane) * 4u;
-      s_part[sb] = g0;
-      s_part[sb + 1u] = g1;
-      s_part[sb + 2u] = g2;
-      s_part[sb + 3u] = g3;
+      let mine = prepare(top - 1u - lane, top - batch_start > lane, origin);
+      workgroupBarrier();
+      s_prepared[lane] = mine;
+      workgroupBarrier();
+      for (var j = 0u; j < LANES; j++) {
+        let s = s_prepared[j];
+        if (s.c.w == 0u) { break; }
+        splat_grads(s, origin, lane);
+        let i = s.c.w - 1u - batch_start;
+        if (lane == 0u) { s_ids[i] = s.c.z; }
+        let sb = (i * LANES + lane) * 4u;
+        s_part[sb] = g0;
+        s_part[sb + 1u] = g1;
+        s_part[sb + 2u] = g2;
+        s_part[sb + 3u] = g3;
+      }
 #endif
     }
 #if !SUBGROUPS
