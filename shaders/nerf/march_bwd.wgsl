@@ -6,9 +6,10 @@
 // parameter gradients. Record: pos xyz (canonical in 4D), d_sigma_pre, dir xyz,
 // d_colour_pre rgb, sample slot in the chunk (u32 bits; 4D only) (11 floats).
 // With NORMALS (a normal cotangent is given) the normal n_i = -g/|g| of each sample, g the
-// central differences of nerf/fd_normal.wgsl, is differentiated too: it weighs into the
-// density like a colour (suffix trick on N), and its own gradient becomes six more records,
-// one per difference point p +- eps e_k, with d_sigma_pre = +-(dL/dg_k) / (2 eps).
+// tetrahedral difference of nerf/fd_normal.wgsl, is differentiated too: it weighs into the
+// density like a colour (suffix trick on N), and its own gradient becomes four more records,
+// one per difference point p + eps k_j, with d_sigma_pre = (dL/dg . k_j) / (4 eps). Samples the
+// forward gave no normal (weight below NORMAL_MIN_WEIGHT) have n = 0 here too.
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
 #include "nerf/ray.wgsl"
@@ -87,23 +88,23 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     D_acc += w * z;
     var d_sigma = dot(g_rgb, T_next * col - (C - C_acc)) + g_depth * (T_next * z - (D - D_acc)) + g_alpha * T_final;
 #if NORMALS
-    let g = fd_density_gradient(p, rp.normal_eps);
-    let n = unit_normal(g);
-    N_acc += w * n;
-    d_sigma += dot(g_normal, T_next * n - (N - N_acc));
-    // n = -g / |g|: dL/dg = -(I - n n^T) (w g_normal) / |g| (zero where the normal is zero).
-    let len = length(g);
-    if (len >= 1e-20) {
-      let dn = w * g_normal;
-      let dg = -(dn - n * dot(n, dn)) / len;
-      for (var k = 0u; k < 3u; k++) {
-        var off = vec3<f32>(0.0);
-        off[k] = rp.normal_eps;
-        let ds = dg[k] / (2.0 * rp.normal_eps);
-        write_record(p + off, ds, ray.d, vec3<f32>(0.0), slot);
-        write_record(p - off, -ds, ray.d, vec3<f32>(0.0), slot);
+    var n = vec3<f32>(0.0);
+    if (w >= NORMAL_MIN_WEIGHT) {
+      let g = fd_density_gradient(p, rp.normal_eps);
+      n = unit_normal(g);
+      // n = -g / |g|: dL/dg = -(I - n n^T) (w g_normal) / |g| (zero where the normal is zero).
+      let len = length(g);
+      if (len >= 1e-20) {
+        let dn = w * g_normal;
+        let dg = -(dn - n * dot(n, dn)) / len;
+        for (var j = 0u; j < NORMAL_POINTS; j++) {
+          let k = tetra_vertex(j);
+          write_record(p + rp.normal_eps * k, dot(dg, k) / (4.0 * rp.normal_eps), ray.d, vec3<f32>(0.0), slot);
+        }
       }
     }
+    N_acc += w * n;
+    d_sigma += dot(g_normal, T_next * n - (N - N_acc));
 #endif
     // trunc-exp passes exp(clamped x) back, as instant-ngp does.
     let d_sigma_pre = rp.step * d_sigma * sigma;

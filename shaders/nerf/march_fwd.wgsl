@@ -1,7 +1,8 @@
 // Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
 // cells only, early stop when transmittance drops below 1e-4, background behind.
-// Normals are central differences of the density (nerf/fd_normal.wgsl), alpha-weighted.
-// Without the NORMALS define the normal output is written as zeros (cheaper when unused).
+// Normals are tetrahedral differences of the density (nerf/fd_normal.wgsl), weight-averaged,
+// for samples of weight >= NORMAL_MIN_WEIGHT only. Without the NORMALS define the normal
+// output is written as zeros (cheaper when unused).
 // With WARP (4D) each sample is moved to the canonical field by the deformation offsets of
 // its slot (nerf/warp.wgsl) before the occupancy lookup and the field evaluation; the rays of
 // one dispatch are then a chunk [ray_offset, ray_offset + ray_count) of one view.
@@ -57,7 +58,7 @@ fn march_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     C += w * col;
     D += w * (t * ray.z_per_t);
 #if NORMALS
-    N += w * unit_normal(fd_density_gradient(p, rp.normal_eps));
+    if (w >= NORMAL_MIN_WEIGHT) { N += w * unit_normal(fd_density_gradient(p, rp.normal_eps)); }
 #endif
     T *= e;
     if (T < MIN_TRANSMITTANCE) { break; }

@@ -3,7 +3,10 @@
  * time). Images are f32, structure-of-arrays, batch of views leading, row-major pixels:
  *   rgb    [V][H][W][3]   alpha [V][H][W]   depth [V][H][W]   normal [V][H][W][3]
  * Depth is the alpha-weighted expected camera-space z (0 where nothing is hit, not divided
- * by alpha); normal is the composited world-space unit normal (also alpha-weighted).
+ * by alpha); normal is the composited world-space unit normal (also alpha-weighted). The
+ * normal buffer is always there, but a frame rendered with `normals: false` may hold zeros
+ * in it (NeRF does: its normals cost extra field evaluations; splat normals are cheap and
+ * always computed); the trainer renders so only when no reward reads normals.
  * All views in one batch share width and height.
  * distortion [V][H][W] (splats only, on request): the 2DGS depth distortion of each ray,
  * sum over pairs of composited splats i < j of w_i w_j (m_i - m_j)^2, w = alpha T, m the
@@ -48,6 +51,8 @@ export interface RenderOptions {
   distortion?: boolean;
   /** (n, f) of the distortion's depth mapping; default [0.2, 100], as 2DGS. */
   distortionRange?: [number, number];
+  /** False: the normal image may be left all zeros (default true; only NeRF saves work by it). */
+  normals?: boolean;
 }
 
 /** Pixel count helpers shared by renderers and rewards. */

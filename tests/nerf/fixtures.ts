@@ -1,7 +1,7 @@
 // Small fields and cameras shared by the NeRF tests.
 import { orbitCamera, type Camera } from '../../src/math/camera.ts';
 import { expect } from 'vitest';
-import { fieldLayout, type RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
+import { fieldLayout, type FieldLayout, type RadianceFieldConfig } from '../../src/scene/nerf/layout.ts';
 import type { MarchSettings } from '../../src/render/nerf/renderer.ts';
 import { cameraRay, MIN_TRANSMITTANCE } from '../../src/reference/nerf/render.ts';
 import { Rng } from '../../src/train/rng.ts';
@@ -32,6 +32,16 @@ export function views(count: number, size: number, radius = 3, elevation = 20): 
 export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = new Rng(seed);
   return Float32Array.from({ length: n }, () => r.uniform(lo, hi));
+}
+
+/**
+ * Raises the density contrast of initial MLP parameters (in place): the density weights x12
+ * and its bias - 3, so rays cross near-opaque and near-empty parts and some samples are too
+ * light for a normal (the renderer skips those; tests cover both kinds).
+ */
+export function contrastDensity(layout: FieldLayout, mlp: Float32Array | Float64Array): void {
+  for (let j = 0; j < layout.hidden; j++) mlp[layout.offsets.wSigma + j] *= 12;
+  mlp[layout.offsets.bSigma] -= 3;
 }
 
 /** A field that is a blob around three vertices of the dense coarse level and exp(-30) elsewhere. */

@@ -123,12 +123,18 @@ export function evalField(layout: FieldLayout, hash: Params, mlp: Params, p: Arr
   };
 }
 
-/** Central differences of the density pre-activation around p (fd_normal.wgsl): g_k = (s(p + eps e_k) - s(p - eps e_k)) / (2 eps). */
+/** The tetrahedron of fd_normal.wgsl: sum_i k_i k_i^T = 4 I. */
+export const TETRA: readonly Vec3[] = [[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]];
+
+/** Compositing weight below which a sample gets no normal (fd_normal.wgsl NORMAL_MIN_WEIGHT). */
+export const NORMAL_MIN_WEIGHT = 1e-4;
+
+/** Tetrahedral difference of the density pre-activation around p (fd_normal.wgsl): g = sum_i k_i s(p + eps k_i) / (4 eps). */
 export function fdDensityGradient(layout: FieldLayout, hash: Params, mlp: Params, p: ArrayLike<number>, eps: number): Vec3 {
   const g: Vec3 = [0, 0, 0];
-  for (let k = 0; k < 3; k++) {
-    const at = (sign: number) => evalField(layout, hash, mlp, Array.from(p, (v, a) => (a === k ? v + sign * eps : v)), [0, 0, 1]).sigmaPre;
-    g[k] = (at(1) - at(-1)) / (2 * eps);
+  for (const k of TETRA) {
+    const s = evalField(layout, hash, mlp, Array.from(p, (v, a) => v + eps * k[a]), [0, 0, 1]).sigmaPre;
+    for (let a = 0; a < 3; a++) g[a] += (k[a] * s) / (4 * eps);
   }
   return g;
 }

@@ -1,14 +1,15 @@
 /**
  * Plain-TypeScript reference of the NeRF ray marcher (march_fwd / march_bwd / mlp_bwd) and
  * of the occupancy update, in f64: same rays, samples, occupancy skipping, early stop and
- * suffix-trick backward as the kernels. Normals are central differences of the density
- * (fdDensityGradient), differentiated like the kernels do. With a deformation field (4D) each sample x of a camera at time t is
+ * suffix-trick backward as the kernels. Normals are tetrahedral differences of the density
+ * (fdDensityGradient) of the samples of weight >= NORMAL_MIN_WEIGHT, differentiated like the
+ * kernels do. With a deformation field (4D) each sample x of a camera at time t is
  * evaluated at x + d(x, t), and the backward also gives the deformation field's gradients.
  */
 import type { Camera } from '../../math/camera.ts';
 import type { FieldLayout } from '../../scene/nerf/layout.ts';
 import type { MarchSettings } from '../../render/nerf/renderer.ts';
-import { backpropSample, evalField, fdDensityGradient, positionGradient, toUnit, truncExp, unitNormal, type Params } from './field.ts';
+import { backpropSample, evalField, fdDensityGradient, NORMAL_MIN_WEIGHT, positionGradient, TETRA, toUnit, truncExp, unitNormal, type Params } from './field.ts';
 import type { HexPlaneConfig } from '../../scene/deform/hexplane-layout.ts';
 import { hexPlaneBackwardRef, hexPlaneSplatRef } from '../deform/hexplane.ts';
 
@@ -98,7 +99,13 @@ function forEachPixel(cameras: Camera[], fn: (cam: Camera, px: number, py: numbe
   for (const cam of cameras) for (let py = 0; py < cam.height; py++) for (let px = 0; px < cam.width; px++) fn(cam, px, py, id++);
 }
 
-export function renderReference(field: ReferenceField, cameras: Camera[], s: MarchSettings): ReferenceImages {
+/** How many samples got a normal and how many were too light (weight < NORMAL_MIN_WEIGHT). */
+export interface NormalStats {
+  normalSamples: number;
+  skippedNormalSamples: number;
+}
+
+export function renderReference(field: ReferenceField, cameras: Camera[], s: MarchSettings, stats?: NormalStats): ReferenceImages {
   const n = cameras.length * cameras[0].width * cameras[0].height;
   const out: ReferenceImages = { rgb: new Float64Array(n * 3), alpha: new Float64Array(n), depth: new Float64Array(n), normal: new Float64Array(n * 3) };
   forEachPixel(cameras, (cam, px, py, id) => {
@@ -108,7 +115,8 @@ export function renderReference(field: ReferenceField, cameras: Camera[], s: Mar
     let D = 0;
     const T = march(field, s, ray, cam.time ?? 0, (_x, p, t, sample, T, e) => {
       const w = T * (1 - e);
-      const nrm = s.normals ? unitNormal(fdDensityGradient(field.layout, field.hash, field.mlp, p, s.normalEps)) : [0, 0, 0];
+      const nrm = s.normals && w >= NORMAL_MIN_WEIGHT ? unitNormal(fdDensityGradient(field.layout, field.hash, field.mlp, p, s.normalEps)) : [0, 0, 0];
+      if (stats && s.normals) stats[w >= NORMAL_MIN_WEIGHT ? 'normalSamples' : 'skippedNormalSamples']++;
       for (let c = 0; c < 3; c++) {
         C[c] += w * sample.colour[c];
         N[c] += w * nrm[c];
@@ -175,7 +183,7 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
       dSigma += gD * (Tn * z - (D - Dacc));
       // 4D: d(objective)/d(offset) of this sample = d/d(x_c), from every point the sample evaluated.
       const dXc = [0, 0, 0];
-      if (withNormal) {
+      if (withNormal && w >= NORMAL_MIN_WEIGHT) {
         const gr = fdDensityGradient(field.layout, field.hash, field.mlp, p, s.normalEps);
         const n = unitNormal(gr);
         for (let c = 0; c < 3; c++) {
@@ -186,16 +194,17 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
         if (len >= 1e-20) {
           const dn = gN.map((v) => w * v);
           const ndn = n[0] * dn[0] + n[1] * dn[1] + n[2] * dn[2];
-          for (let k = 0; k < 3; k++) {
-            const dg = -(dn[k] - n[k] * ndn) / len;
-            for (const sign of [1, -1]) {
-              const q = p.map((v, a) => (a === k ? v + sign * s.normalEps : v));
-              const fs = evalField(field.layout, field.hash, field.mlp, q, ray.d);
-              const dEnc = backpropSample(field.layout, field.mlp, q, fs, (sign * dg) / (2 * s.normalEps), [0, 0, 0], gradHash, gradMlp);
-              positionGradient(field.layout, q, fs, dEnc).forEach((v, a) => (dXc[a] += v));
-            }
+          const dg = [0, 1, 2].map((k) => -(dn[k] - n[k] * ndn) / len);
+          for (const k of TETRA) {
+            const q = p.map((v, a) => v + s.normalEps * k[a]);
+            const fs = evalField(field.layout, field.hash, field.mlp, q, ray.d);
+            const dEnc = backpropSample(field.layout, field.mlp, q, fs, (dg[0] * k[0] + dg[1] * k[1] + dg[2] * k[2]) / (4 * s.normalEps), [0, 0, 0], gradHash, gradMlp);
+            positionGradient(field.layout, q, fs, dEnc).forEach((v, a) => (dXc[a] += v));
           }
         }
+      } else if (withNormal) {
+        // No normal for this light sample (n = 0): only its attenuation of what lies behind.
+        for (let c = 0; c < 3; c++) dSigma += gN[c] * -(N[c] - Nacc[c]);
       }
       dSigma *= s.step;
       const dColPre = [0, 1, 2].map((c) => w * gC[c] * sample.colour[c] * (1 - sample.colour[c]));
