@@ -114,6 +114,25 @@ describe('NeRF renderer vs reference', () => {
     frame.destroy();
     field.destroy();
   });
+
+  it('a haze too light for normals has a zero normal image and no normal gradient', async () => {
+    const g = gpu();
+    const cfg = smallConfig({ seed: 12, levels: 3, hiddenWidth: 8 });
+    const { hash, mlp } = initialFieldParams(cfg);
+    // Every sample's compositing weight falls below 1e-4 (about 1e-5), so none gets a normal,
+    // in the forward or the backward (either one computing them would show here).
+    mlp[fieldLayout(cfg).offsets.bSigma] -= 9;
+    const field = RadianceField.fromParams(g, cfg, hash, mlp);
+    const frame = await field.render(views(2, 8), { background, stepSize: 0.06 });
+    expect(Math.max(...(await g.readF32(frame.alpha)))).toBeGreaterThan(1e-4);
+    expect(Math.max(...(await g.readF32(frame.normal)).map(Math.abs))).toBe(0);
+    await g.run('zero', (enc) => field.zeroGrads(enc));
+    await field.backward(frame, { normal: g.upload('cot normal', randomArray(frame.rays * 3, 23)) });
+    const grads = await field.readGrads();
+    expect(Math.max(...grads.hash.map(Math.abs), ...grads.mlp.map(Math.abs))).toBe(0);
+    frame.destroy();
+    field.destroy();
+  });
 });
 
 describe('NeRF reference gradients vs central finite differences (f64)', () => {
