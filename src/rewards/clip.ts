@@ -13,7 +13,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { Gpu } from '../gpu/gpu.ts';
 import { InputError } from '../errors.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
 import { ClipTokenizer } from './clip-tokenizer.ts';
 import { CLIP_MEAN, CLIP_STD, preprocessViews } from './clip-preprocess.ts';
 import { validateOptions } from './registry.ts';
@@ -67,6 +67,8 @@ function normalizeRows(data: Float32Array, rows: number, dim: number): Float32Ar
 export class ClipReward implements RewardPlugin {
   readonly name = 'clip';
   readonly differentiable = false;
+  /** Reads rgb only. */
+  readonly needs: RewardNeeds = { normal: false };
   private ort!: typeof Ort;
   private vision?: Ort.InferenceSession;
   private text?: Ort.InferenceSession;

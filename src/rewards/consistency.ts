@@ -28,7 +28,7 @@
  */
 import type { Gpu } from '../gpu/gpu.ts';
 import type { RenderCotangents } from '../render/types.ts';
-import type { RewardPlugin, RewardScore, RewardViews, ScoreRequest } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews, ScoreRequest } from './plugin.ts';
 import { packCameras, recordRowSums } from './gpu-reduce.ts';
 import { validateOptions } from './registry.ts';
 import { neighbourPairs, oppositePairs, towardsCamera } from './view-graph.ts';
@@ -90,8 +90,12 @@ interface LastBatch {
 export class ConsistencyReward implements RewardPlugin {
   readonly name = 'consistency';
   readonly differentiable = true;
+  /** Normals enter only the Janus term (which surface each view sees and the other cannot). */
+  readonly needs: RewardNeeds;
   private last: LastBatch | undefined;
-  constructor(private readonly o: ConsistencyOptions) {}
+  constructor(private readonly o: ConsistencyOptions) {
+    this.needs = { normal: o.janusWeight > 0 };
+  }
 
   async score(views: RewardViews, gpu: Gpu, request: ScoreRequest = {}): Promise<RewardScore> {
     const V = views.views;

@@ -11,7 +11,7 @@ import type { RenderCotangents } from '../render/types.ts';
 import { aggregateViews, type AggregateMode } from './aggregate.ts';
 import { accumulateCotangents, destroyCotangents } from './cotangents.ts';
 import { emptyStats, normalizeScores, type NormalizeMode, type RunningStats } from './normalize.ts';
-import type { RewardNeeds, RewardPlugin, RewardScore, RewardSpec, RewardViews, ScoreRequest } from './plugin.ts';
+import { resolveNeeds, type RewardNeeds, type RewardPlugin, type RewardScore, type RewardSpec, type RewardViews, type ScoreRequest } from './plugin.ts';
 import { loadRewardPlugin } from './registry.ts';
 
 export interface EnsembleConfig {
@@ -125,14 +125,15 @@ export class RewardEnsemble {
     return m;
   }
 
-  /** Extra render outputs some component reads (whatever its weight: every component scores). */
-  get needs(): RewardNeeds {
-    return { distortion: this.members.some((m) => m.plugin.needs?.distortion === true) };
+  /** Extra render outputs some component reads (whatever its weight: every component scores), defaults resolved. */
+  get needs(): Required<RewardNeeds> {
+    const all = this.members.map((m) => resolveNeeds(m.plugin.needs));
+    return { distortion: all.some((n) => n.distortion), normal: all.some((n) => n.normal) };
   }
 
   /** The components that read each extra render output, for error messages. */
   needing(what: keyof RewardNeeds): string[] {
-    return this.members.filter((m) => m.plugin.needs?.[what] === true).map((m) => m.key);
+    return this.members.filter((m) => resolveNeeds(m.plugin.needs)[what]).map((m) => m.key);
   }
 
   get differentiable(): boolean {

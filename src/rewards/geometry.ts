@@ -55,7 +55,8 @@ export class GeometryReward implements RewardPlugin {
   readonly differentiable = true;
   readonly needs: RewardNeeds;
   constructor(private readonly o: GeometryOptions) {
-    this.needs = { distortion: o.distortionWeight > 0 };
+    // Normals enter only the depth-normal term (the solid mask and the other terms do not read them).
+    this.needs = { distortion: o.distortionWeight > 0, normal: o.normalWeight > 0 };
   }
 
   async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {

@@ -8,7 +8,7 @@
  */
 import { encode } from 'fast-png';
 import type { Gpu } from '../gpu/gpu.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
 import { validateOptions } from './registry.ts';
 
 export const optionsSchema = {
@@ -53,6 +53,8 @@ class RetryableError extends Error {}
 export class HttpReward implements RewardPlugin {
   readonly name = 'http';
   readonly differentiable = false;
+  /** Sends rgb (and alpha) only. */
+  readonly needs: RewardNeeds = { normal: false };
   constructor(private readonly o: Options) {}
 
   async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {

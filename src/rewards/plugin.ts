@@ -60,10 +60,21 @@ export interface RewardScore {
   warnings?: string[];
 }
 
-/** Render outputs beyond rgb, alpha, depth and normal that a plugin reads. */
+/** Render outputs a plugin reads beyond rgb, alpha and depth (which every render has). */
 export interface RewardNeeds {
   /** RenderOutput.distortion: the trainer renders with `distortion: true` (splats only). */
   distortion?: boolean;
+  /**
+   * RenderOutput.normal. Unless some plugin needs it, the trainer renders without normals
+   * (`normals: false`; a NeRF's normal image is then zeros). Default true: a plugin that does
+   * not say may read `views.normal`, so only an explicit `false` lets the trainer skip them.
+   */
+  normal?: boolean;
+}
+
+/** A plugin's needs with the defaults filled in (distortion off, normal on). */
+export function resolveNeeds(needs: RewardNeeds | undefined): Required<RewardNeeds> {
+  return { distortion: needs?.distortion === true, normal: needs?.normal !== false };
 }
 
 /** What the caller of score() wants besides the scores. */
@@ -75,7 +86,7 @@ export interface ScoreRequest {
 export interface RewardPlugin {
   name: string;
   differentiable: boolean;
-  /** Extra render outputs this plugin reads (fixed once the plugin is made). */
+  /** Render outputs this plugin reads beyond rgb, alpha and depth (fixed once the plugin is made; see RewardNeeds for the defaults). */
   needs?: RewardNeeds;
   setup?(gpu: Gpu): Promise<void>;
   teardown?(): Promise<void> | void;

@@ -18,7 +18,7 @@
  * Words it does not know are returned as warnings and counted in details.unknownWords.
  */
 import type { Gpu } from '../gpu/gpu.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
 import { parsePrompt, type ParsedPrompt, type Rgb } from './prompt-vocabulary.ts';
 import { boxNormalised, iou, shapeSilhouette } from './shape-templates.ts';
 import { validateOptions } from './registry.ts';
@@ -169,6 +169,8 @@ export function silhouetteScores(alpha: ArrayLike<number>, templates: Uint8Array
 export class PromptAttributesReward implements RewardPlugin {
   readonly name = 'prompt-attributes';
   readonly differentiable = true;
+  /** Reads rgb and alpha only. */
+  readonly needs: RewardNeeds = { normal: false };
   private cached: { prompt: string; parsed: ParsedPrompt } | null = null;
   constructor(private readonly o: Options) {}
 

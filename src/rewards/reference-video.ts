@@ -13,7 +13,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { cameraCenter, type Camera } from '../math/camera.ts';
 import { renderAnalytic, type Primitive } from '../reference/rewards/analytic-scenes.ts';
-import type { RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
+import type { RewardNeeds, RewardPlugin, RewardScore, RewardViews } from './plugin.ts';
 import { validateOptions } from './registry.ts';
 
 const vec3 = { type: 'array', items: { type: 'number' }, minItems: 3, maxItems: 3 } as const;
@@ -137,6 +137,8 @@ export function videoScores(o: Options, views: { cameras: Camera[]; times: numbe
 export class ReferenceVideoReward implements RewardPlugin {
   readonly name = 'reference-video';
   readonly differentiable = true;
+  /** Reads rgb and alpha only. */
+  readonly needs: RewardNeeds = { normal: false };
   constructor(private readonly o: Options) {}
 
   async score(views: RewardViews, gpu: Gpu): Promise<RewardScore> {

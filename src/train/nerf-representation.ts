@@ -111,8 +111,11 @@ export class NerfRepresentation implements Representation {
 
   async backward(frame: RenderFrame, cotangents: RenderCotangents): Promise<void> {
     if (cotangents.distortion) throw new InputError("the 'nerf' representation has no depth distortion to take a 'distortion' cotangent.");
+    // A frame rendered without normals has the constant zero as its normal image, whose gradient
+    // is zero: drop a cotangent on it (e.g. geometry's, all zeros, when its normalWeight is 0).
+    const cot = (frame as NerfFrame).settings.normals ? cotangents : { ...cotangents, normal: undefined };
     const run = async () => {
-      await this.field.backward(frame as NerfFrame, cotangents);
+      await this.field.backward(frame as NerfFrame, cot);
       await this.gpu.device.queue.onSubmittedWorkDone();
     };
     return this.timer ? this.timer.time('backward', run) : run();

@@ -10,7 +10,7 @@ import { aggregateViews } from '../../src/rewards/aggregate.ts';
 import { centredRanks, emptyStats, updateStats } from '../../src/rewards/normalize.ts';
 import { InputError } from '../../src/errors.ts';
 import { uploadViews, type CpuViews } from '../../src/reference/rewards/analytic-scenes.ts';
-import type { RewardViews } from '../../src/rewards/plugin.ts';
+import type { RewardSpec, RewardViews } from '../../src/rewards/plugin.ts';
 import { cube, render, ringCameras, rng, soften } from './helpers/scenes.ts';
 import { pick, sampleCoords } from './helpers/fd.ts';
 
@@ -96,6 +96,26 @@ describe('reward ensemble', () => {
     expectGradClose(await gpu().readF32(r.grads!.alpha!), want, 'ensemble d/dalpha');
     expectGradClose(await gpu().readF32(r.grads!.normal!), (await gpu().readF32(geo.grads!.normal!)).map((g) => (0.5 * g) / 3), 'ensemble d/dnormal');
     await ens.destroy();
+  });
+
+  it('needs normals when a component reads them, and counts an undeclared plugin as reading them', async () => {
+    const needs = async (specs: RewardSpec[]) => {
+      const ens = await RewardEnsemble.create(gpu(), specs, { normalize: 'none', aggregate: 'mean' }, SCENES);
+      const out = { ...ens.needs, needing: ens.needing('normal') };
+      await ens.destroy();
+      return out;
+    };
+    // Built-ins that read no normals (the geometry and Janus terms off) let the trainer skip them.
+    const none: RewardSpec[] = [
+      { name: 'prompt-attributes', weight: 1 },
+      { name: 'geometry', weight: 1, options: { normalWeight: 0 } },
+      { name: 'consistency', weight: 1, options: { janusWeight: 0 } },
+    ];
+    expect(await needs(none)).toEqual({ distortion: false, normal: false, needing: [] });
+    expect((await needs([...none, { name: 'geometry', weight: 0.2 }])).needing).toEqual(['geometry#2']);
+    expect((await needs([{ name: 'consistency', weight: 1 }])).normal).toBe(true);
+    // The example plugin declares nothing: it may read views.normal, so normals stay on.
+    expect((await needs([...none, { module: 'plugins/example-plugin.ts', weight: 1 }])).needing).toEqual(['centredness']);
   });
 
   it('the example plugin and a softmin ensemble match finite differences of their scores', async () => {

@@ -13,6 +13,7 @@ import { readMetrics } from '../../src/train/metrics.ts';
 import { loadGaussians } from '../../src/io/gaussians-file.ts';
 import { InputError } from '../../src/errors.ts';
 import type { NerfRepresentation } from '../../src/train/nerf-representation.ts';
+import type { Algorithm } from '../../src/rl/algorithm.ts';
 
 const getGpu = useGpu();
 
@@ -89,6 +90,44 @@ describe('nerf through the trainer', () => {
     expect(positions.count).toBeGreaterThan(0);
     const splats = await loadGaussians(join(out, 'result.ply'));
     expect(splats.count).toBeGreaterThan(0);
+  });
+
+  it('renders normals only when a reward reads them', async () => {
+    const gpu = getGpu();
+    const { createAlgorithm } = await import('../../src/rl/registry.ts');
+    // One step; the algorithm is the real one, wrapped to look at what a render with this
+    // step's options gives before it runs (and runs its backward).
+    const firstStep = async (components: object[]) => {
+      const seen: { normals?: boolean; maxNormal: number }[] = [];
+      const config = await parseSceneConfig({ ...scene(), rewards: { components }, schedule: { steps: 1 } }, registryValidators(), { file: 'nerf.json' });
+      const r = await train(gpu, config, {
+        outDir: mkdtempSync(join(tmpdir(), 'rl4d-nerf-')),
+        progress: { write: () => true },
+        skipOutputs: true,
+        createAlgorithm: async (name, options, g): Promise<Algorithm> => {
+          const inner = await createAlgorithm(name, options, g);
+          return {
+            name: inner.name,
+            async step(ctx) {
+              const frame = await ctx.representation.render(ctx.cameras, ctx.renderOptions);
+              const n = await gpu.readF32(frame.normal);
+              frame.destroy();
+              seen.push({ normals: ctx.renderOptions.normals, maxNormal: n.reduce((m, x) => Math.max(m, Math.abs(x)), 0) });
+              return inner.step(ctx);
+            },
+          };
+        },
+      });
+      r.representation.destroy();
+      expect(readMetrics(join(r.outDir, 'metrics.jsonl'))[0].phaseMs.backward).toBeGreaterThan(0);
+      return seen[0];
+    };
+    // Geometry without its depth-normal term reads no normals; its all-zero normal cotangent
+    // then meets a frame without normals, and the step still runs.
+    expect(await firstStep([{ name: 'prompt-attributes', weight: 1 }, { name: 'geometry', weight: 0.2, options: { normalWeight: 0 } }])).toEqual({ normals: false, maxNormal: 0 });
+    const on = await firstStep([{ name: 'prompt-attributes', weight: 1 }, { name: 'geometry', weight: 0.2 }]);
+    expect(on.normals).toBe(true);
+    expect(on.maxNormal).toBeGreaterThan(1e-3);
   });
 
   it('resumed after an interruption, ends where an uninterrupted run ends', async () => {
