@@ -15,8 +15,9 @@ diagnostic(off, subgroup_uniformity);
 // of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
 // DEPTH_NORMAL keeps the depth and normal channels; without it (RGB and alpha cotangents
 // only) they are left out, which changes nothing since their cotangents are zero.
-// As in rasterize_fwd (see there why), splats are prepared 8 at a time, one per lane, and
-// handed to every lane in turn, and the per-pixel state is indexed only by constants.
+// As in rasterize_fwd (see there why), splats are prepared 8 at a time, one per lane, with
+// the spans they reach, and handed to every lane in turn; the per-pixel state is indexed
+// only by constants.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
 #include "splat/tile_cull.wgsl"
@@ -44,7 +45,7 @@ const CH: u32 = 3u; // rgb
 struct Prepared {
   a: vec4<f32>, // mean2d.xy, opacity, camera z
   b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
-  c: vec4<u32>, // cull threshold bits, first row | end row << 16, (view, splat) id, list index + 1 (0: none)
+  c: vec4<u32>, // 0, spans the splat can reach (bit p), (view, splat) id, list index + 1 (0: none)
 }
 
 var<workgroup> s_range: vec2<u32>;
@@ -69,8 +70,8 @@ var<private> g1: vec4<f32>; // d conic, 0
 var<private> g2: vec4<f32>; // d rgb, |d mean2d.x|
 var<private> g3: vec4<f32>; // d normal, |d mean2d.y|
 
-// Splat k of the list (none when `valid` is false): its record and the rows of the tile its
-// ellipse can reach.
+// Splat k of the list (none when `valid` is false): its record and the spans of the tile its
+// alpha can reach (within the ellipse's rows, the exact test of tile_cull.wgsl).
 fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
   var r: Prepared;
   if (!valid) { return r; }
@@ -78,29 +79,32 @@ fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
   let base = id * PROJ_STRIDE;
   let xy_op_z = bitcast<vec4<f32>>(projected[base]);
   let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
+  let mean = xy_op_z.xy;
   let thr = cull_threshold(xy_op_z.z);
   let ext = ellipse_extent(conic, thr);
-  let row0 = u32(clamp(ceil(xy_op_z.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
-  let row1 = u32(clamp(floor(xy_op_z.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
+  let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
+  let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
+  var spans = 0u;
+  for (var row = row0; row < row1; row++) {
+    let yc = origin.y + f32(row) + 0.5;
+    for (var h = 0u; h < 2u; h++) {
+      let x0 = origin.x + f32(h * LANES) + 0.5;
+      if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) <= thr) { spans |= 1u << (row * 2u + h); }
+    }
+  }
   r.a = xy_op_z;
   r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
-  r.c = vec4<u32>(bitcast<u32>(thr), row0 | (row1 << 16u), id, k + 1u);
+  r.c = vec4<u32>(0u, spans, id, k + 1u);
   return r;
 }
 
 // Adds splat s's gradients at the pixels of span p (row p / 2, half p % 2) into g0..g3 and
 // steps their T and suffix back past it.
 fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32) {
-  let row = p / 2u;
-  let k = s.c.w - 1u;
-  if (row < (s.c.y & 0xffffu) || row >= (s.c.y >> 16u) || k >= end[p]) { return; }
-  let mean = s.a.xy;
+  if ((s.c.y & (1u << p)) == 0u || s.c.w > end[p]) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
-  let yc = origin.y + f32(row) + 0.5;
-  let x0 = origin.x + f32((p % 2u) * LANES) + 0.5;
-  if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > bitcast<f32>(s.c.x)) { return; }
-  let d = mean - vec2<f32>(x0 + f32(lane), yc);
+  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
   let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
   if (sigma > s.b.w) { return; }
   let G = exp(-sigma);
