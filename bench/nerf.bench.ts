@@ -3,10 +3,10 @@
  * backward, for a small and a large hash grid, with and without occupancy-grid skipping.
  * The scene is a dense ball (a sphere of coarse-level hash vertices read by the MLP) in an
  * otherwise empty box, so occupancy skipping has empty space to skip. The ratio of each
- * timing to the same grid without skipping is the comparable result. Normals are central
- * differences of the density (six more field evaluations per sample), so the forward is
- * also timed without them: normalCost is forward with normals / forward without, the
- * per-view price of the normal output. Writes bench/results/nerf.json.
+ * timing to the same grid without skipping is the comparable result. Normals are tetrahedral
+ * differences of the density (four more field evaluations per sample of weight >= 1e-4), so
+ * the forward is also timed without them: normalCost is forward with normals / forward
+ * without, the per-view price of the normal output. Writes bench/results/nerf.json.
  */
 import type { Gpu } from '../src/gpu/gpu.ts';
 import { orbitCamera } from '../src/math/camera.ts';
