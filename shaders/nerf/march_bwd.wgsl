@@ -6,9 +6,9 @@
 // parameter gradients. Record: pos xyz (canonical in 4D), d_sigma_pre, dir xyz,
 // d_colour_pre rgb, sample slot in the chunk (u32 bits; 4D only) (11 floats).
 // With NORMALS (a normal cotangent is given) the normal n_i = -g/|g| of each sample, g the
-// tetrahedral difference of nerf/fd_normal.wgsl, is differentiated too: it weighs into the
-// density like a colour (suffix trick on N), and its own gradient becomes four more records,
-// one per difference point p + eps k_j, with d_sigma_pre = (dL/dg . k_j) / (4 eps). Samples the
+// central difference of nerf/fd_normal.wgsl, is differentiated too: it weighs into the
+// density like a colour (suffix trick on N), and its own gradient becomes six more records,
+// one per difference point p + eps k_j, with d_sigma_pre = (dL/dg . k_j) / (2 eps). Samples the
 // forward gave no normal (weight below NORMAL_MIN_WEIGHT) have n = 0 here too.
 #include "lib/dispatch.wgsl"
 #include "nerf/field.wgsl"
@@ -98,8 +98,8 @@ fn march_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
         let dn = w * g_normal;
         let dg = -(dn - n * dot(n, dn)) / len;
         for (var j = 0u; j < NORMAL_POINTS; j++) {
-          let k = tetra_vertex(j);
-          write_record(p + rp.normal_eps * k, dot(dg, k) / (4.0 * rp.normal_eps), ray.d, vec3<f32>(0.0), slot);
+          let k = fd_point(j);
+          write_record(p + rp.normal_eps * k, dot(dg, k) / (FD_SCALE * rp.normal_eps), ray.d, vec3<f32>(0.0), slot);
         }
       }
     }

@@ -1,6 +1,6 @@
 // Forward ray marching, one invocation per pixel: fixed steps inside the box, occupied
 // cells only, early stop when transmittance drops below 1e-4, background behind.
-// Normals are tetrahedral differences of the density (nerf/fd_normal.wgsl), weight-averaged,
+// Normals are central differences of the density (nerf/fd_normal.wgsl), weight-averaged,
 // for samples of weight >= NORMAL_MIN_WEIGHT only. Without the NORMALS define the normal
 // output is written as zeros (cheaper when unused).
 // With WARP (4D) each sample is moved to the canonical field by the deformation offsets of

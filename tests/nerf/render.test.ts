@@ -79,7 +79,7 @@ describe('NeRF renderer vs reference', () => {
     field.destroy();
   });
 
-  it('a normal cotangent gives the reference gradient (tetrahedral-difference normals, light samples skipped)', async () => {
+  it('a normal cotangent gives the reference gradient (central-difference normals, light samples skipped)', async () => {
     const g = gpu();
     const cfg = smallConfig({ seed: 12, levels: 3, hiddenWidth: 8 });
     const { hash, mlp } = initialFieldParams(cfg);

@@ -123,18 +123,19 @@ export function evalField(layout: FieldLayout, hash: Params, mlp: Params, p: Arr
   };
 }
 
-/** The tetrahedron of fd_normal.wgsl: sum_i k_i k_i^T = 4 I. */
-export const TETRA: readonly Vec3[] = [[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]];
+/** The central-difference points of fd_normal.wgsl, in its order: sum_i k_i k_i^T = FD_SCALE I. */
+export const FD_POINTS: readonly Vec3[] = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]];
+export const FD_SCALE = 2;
 
 /** Compositing weight below which a sample gets no normal (fd_normal.wgsl NORMAL_MIN_WEIGHT). */
 export const NORMAL_MIN_WEIGHT = 1e-4;
 
-/** Tetrahedral difference of the density pre-activation around p (fd_normal.wgsl): g = sum_i k_i s(p + eps k_i) / (4 eps). */
+/** Central difference of the density pre-activation around p (fd_normal.wgsl): g = sum_i k_i s(p + eps k_i) / (2 eps). */
 export function fdDensityGradient(layout: FieldLayout, hash: Params, mlp: Params, p: ArrayLike<number>, eps: number): Vec3 {
   const g: Vec3 = [0, 0, 0];
-  for (const k of TETRA) {
+  for (const k of FD_POINTS) {
     const s = evalField(layout, hash, mlp, Array.from(p, (v, a) => v + eps * k[a]), [0, 0, 1]).sigmaPre;
-    for (let a = 0; a < 3; a++) g[a] += (k[a] * s) / (4 * eps);
+    for (let a = 0; a < 3; a++) g[a] += (k[a] * s) / (FD_SCALE * eps);
   }
   return g;
 }

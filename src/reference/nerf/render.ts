@@ -1,7 +1,7 @@
 /**
  * Plain-TypeScript reference of the NeRF ray marcher (march_fwd / march_bwd / mlp_bwd) and
  * of the occupancy update, in f64: same rays, samples, occupancy skipping, early stop and
- * suffix-trick backward as the kernels. Normals are tetrahedral differences of the density
+ * suffix-trick backward as the kernels. Normals are central differences of the density
  * (fdDensityGradient) of the samples of weight >= NORMAL_MIN_WEIGHT, differentiated like the
  * kernels do. With a deformation field (4D) each sample x of a camera at time t is
  * evaluated at x + d(x, t), and the backward also gives the deformation field's gradients.
@@ -9,7 +9,7 @@
 import type { Camera } from '../../math/camera.ts';
 import type { FieldLayout } from '../../scene/nerf/layout.ts';
 import type { MarchSettings } from '../../render/nerf/renderer.ts';
-import { backpropSample, evalField, fdDensityGradient, NORMAL_MIN_WEIGHT, positionGradient, TETRA, toUnit, truncExp, unitNormal, type Params } from './field.ts';
+import { backpropSample, evalField, fdDensityGradient, NORMAL_MIN_WEIGHT, positionGradient, FD_POINTS, FD_SCALE, toUnit, truncExp, unitNormal, type Params } from './field.ts';
 import type { HexPlaneConfig } from '../../scene/deform/hexplane-layout.ts';
 import { hexPlaneBackwardRef, hexPlaneSplatRef } from '../deform/hexplane.ts';
 
@@ -195,10 +195,10 @@ export function renderBackwardReference(field: ReferenceField, cameras: Camera[]
           const dn = gN.map((v) => w * v);
           const ndn = n[0] * dn[0] + n[1] * dn[1] + n[2] * dn[2];
           const dg = [0, 1, 2].map((k) => -(dn[k] - n[k] * ndn) / len);
-          for (const k of TETRA) {
+          for (const k of FD_POINTS) {
             const q = p.map((v, a) => v + s.normalEps * k[a]);
             const fs = evalField(field.layout, field.hash, field.mlp, q, ray.d);
-            const dEnc = backpropSample(field.layout, field.mlp, q, fs, (dg[0] * k[0] + dg[1] * k[1] + dg[2] * k[2]) / (4 * s.normalEps), [0, 0, 0], gradHash, gradMlp);
+            const dEnc = backpropSample(field.layout, field.mlp, q, fs, (dg[0] * k[0] + dg[1] * k[1] + dg[2] * k[2]) / (FD_SCALE * s.normalEps), [0, 0, 0], gradHash, gradMlp);
             positionGradient(field.layout, q, fs, dEnc).forEach((v, a) => (dXc[a] += v));
           }
         }

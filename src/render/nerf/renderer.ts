@@ -24,14 +24,14 @@
  * occupancy grid stays in canonical space and is looked up at x_c, so a sample is skipped
  * only where the canonical field, which gives its density at time t, is empty.
  *
- * Normals are tetrahedral differences of the density pre-activation at the four points
- * p + eps k_i, k_i the vertices of a tetrahedron (nerf/fd_normal.wgsl; four field evaluations
- * where threestudio's central differences take six), normalised and weight-averaged. Samples
+ * Normals are central differences of the density pre-activation at the six points
+ * p +- eps e_a (nerf/fd_normal.wgsl, threestudio's finite_difference normals), normalised and
+ * weight-averaged. Samples
  * whose compositing weight T * alpha is below 1e-4 get no normal (each would move the pixel's
  * normal by less than 1e-4; most samples of a ray are such, in empty space or behind the
  * surface), in the forward and the backward alike. The forward normal is exactly the quantity
  * differentiated: a normal cotangent adds a suffix term to each sample's density gradient, and
- * the normal's own gradient becomes four more first-order density records per sample (no
+ * the normal's own gradient becomes six more first-order density records per sample (no
  * second derivatives). Without `normals` the normal image is all zeros and costs nothing.
  * In 4D the differences are taken around the warped point x_c in canonical space, so the
  * normal is the canonical field's: exact for translations, while a rotation by the
@@ -59,7 +59,7 @@ export interface NerfRenderOptions extends RenderOptions {
   stepSize?: number;
   /** Skip cells the occupancy grid marks empty (default true). */
   useOccupancy?: boolean;
-  /** Offset of the normals' tetrahedral differences along each axis (world units); default half the finest hash-grid cell. */
+  /** Offset of the normals' central differences along each axis (world units); default half the finest hash-grid cell. */
   normalEps?: number;
   /** 4D: warp the samples of each camera at its time (camera.time, default 0) by this field. */
   deformation?: NerfDeformation;
@@ -91,7 +91,7 @@ export interface MarchSettings {
 const RECORD_FLOATS = 11;
 const STATE_FLOATS = 16;
 /** Records per sample with a normal cotangent: the sample's and one per difference point (fd_normal.wgsl). */
-const NORMAL_RECORDS = 5;
+const NORMAL_RECORDS = 7;
 /** Sample slots per 4D chunk (the HexPlane scratch holds offsets, features and hidden values of each). */
 const SAMPLE_CAPACITY = 1 << 17; // x NORMAL_RECORDS fits RECORD_CAPACITY
 const OFFSET_STRIDE = 14;
