@@ -79,19 +79,7 @@ fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
   let base = id * PROJ_STRIDE;
   let xy_op_z = bitcast<vec4<f32>>(projected[base]);
   let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
-  let mean = xy_op_z.xy;
-  let thr = cull_threshold(xy_op_z.z);
-  let ext = ellipse_extent(conic, thr);
-  let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
-  let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
-  var spans = 0u;
-  for (var row = row0; row < row1; row++) {
-    let yc = origin.y + f32(row) + 0.5;
-    for (var h = 0u; h < 2u; h++) {
-      let x0 = origin.x + f32(h * LANES) + 0.5;
-      if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) <= thr) { spans |= 1u << (row * 2u + h); }
-    }
-  }
+  let spans = reachable_spans(xy_op_z.xy, conic, cull_threshold(xy_op_z.z), origin);
   r.a = xy_op_z;
   r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
   r.c = vec4<u32>(0u, spans, id, k + 1u);

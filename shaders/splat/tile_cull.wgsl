@@ -59,3 +59,21 @@ fn tile_touched(mean: vec2<f32>, conic: vec3<f32>, thr: f32, tx: u32, ty: u32) -
   let hi = vec2<f32>(f32(min(tx * TILE + TILE, frame.width) - 1u), f32(min(ty * TILE + TILE, frame.height) - 1u)) + 0.5;
   return rect_min_sigma(mean, conic, lo, hi) <= thr;
 }
+
+// The spans a splat's alpha can reach in the tile at `origin`, as a bit mask: bit
+// 2 row + h for the eight pixel centres x = origin.x + 8 h + 0.5 .. + 7.5 of tile row `row`
+// (the rasterizers' half-rows), tested within the rows of the ellipse's extent.
+fn reachable_spans(mean: vec2<f32>, conic: vec3<f32>, thr: f32, origin: vec2<f32>) -> u32 {
+  let ext = ellipse_extent(conic, thr);
+  let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
+  let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
+  var spans = 0u;
+  for (var row = row0; row < row1; row++) {
+    let yc = origin.y + f32(row) + 0.5;
+    for (var h = 0u; h < 2u; h++) {
+      let x0 = origin.x + f32(h * 8u) + 0.5;
+      if (row_min_sigma(mean, conic, yc, x0, x0 + 7.0) <= thr) { spans |= 1u << (row * 2u + h); }
+    }
+  }
+  return spans;
+}
