@@ -5,7 +5,8 @@ enable subgroups;
 // intersection per touched tile in that order, then a stable sort on the (view, tile) key
 // keeps depth order within each tile. Entry points:
 //   bin_prepare_fwd  visibility flags (radius > 0; input of the prefix sum that places the
-//                    visible pairs) and the range [min, max] of their depth keys
+//                    visible pairs), the range [min, max] of their depth keys and the total
+//                    of the tile counts (the number of intersections)
 //   bin_compact_fwd  the visible pairs' depth keys, less the smallest (so the sort needs only
 //                    the bits of the range), and their (view, splat) ids, in index order
 //   bin_gather_fwd   tile counts in depth order (input of the prefix sum)
@@ -26,11 +27,15 @@ fn depth_key(p: vec4<u32>) -> u32 {
 @group(0) @binding(1) var<storage, read> prep_projected: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> prep_radii: array<u32>;
 @group(0) @binding(3) var<storage, read_write> prep_visible: array<u32>;
-// [min, max] depth key of the visible pairs; the host sets them to [0xffffffff, 0] first.
-@group(0) @binding(4) var<storage, read_write> prep_range: array<atomic<u32>, 2>;
+// [min, max] depth key of the visible pairs, [2] the host's, [3] the sum of the tile counts
+// (known with the visible count, so the host reads both in one round trip); the host sets
+// them to [0xffffffff, 0, 0, 0] first.
+@group(0) @binding(4) var<storage, read_write> prep_range: array<atomic<u32>, 4>;
+@group(0) @binding(5) var<storage, read> prep_counts: array<u32>;
 
 var<workgroup> wg_min: atomic<u32>;
 var<workgroup> wg_max: atomic<u32>;
+var<workgroup> wg_sum: atomic<u32>;
 
 @compute @workgroup_size(256)
 fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -41,13 +46,16 @@ fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
   let idx = linear_invocation(wid, nwg, lid, 256u);
   let inside = idx < frame.num_views * frame.num_splats;
   var visible = false;
+  var count = 0u;
   if (inside) {
     visible = prep_radii[idx] > 0u;
     prep_visible[idx] = select(0u, 1u, visible);
+    count = prep_counts[idx]; // 0 where not visible
   }
   if (lid == 0u) {
     atomicStore(&wg_min, 0xffffffffu);
     atomicStore(&wg_max, 0u);
+    atomicStore(&wg_sum, 0u);
   }
   workgroupBarrier();
   var key = 0u;
@@ -57,20 +65,24 @@ fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 #if SUBGROUPS
   let lo = subgroupMin(select(0xffffffffu, key, visible));
   let hi = subgroupMax(select(0u, key, visible));
+  let sum = subgroupAdd(count);
   if (lane == 0u) {
     atomicMin(&wg_min, lo);
     atomicMax(&wg_max, hi);
+    atomicAdd(&wg_sum, sum);
   }
 #else
   if (visible) {
     atomicMin(&wg_min, key);
     atomicMax(&wg_max, key);
+    atomicAdd(&wg_sum, count);
   }
 #endif
   workgroupBarrier();
   if (lid == 0u) {
     atomicMin(&prep_range[0], atomicLoad(&wg_min));
     atomicMax(&prep_range[1], atomicLoad(&wg_max));
+    atomicAdd(&prep_range[3], atomicLoad(&wg_sum));
   }
 }
 

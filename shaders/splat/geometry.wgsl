@@ -27,17 +27,46 @@ struct Geometry {
   normal_sign: f32,
 }
 
+// The view-independent part (rotation, scales, 3D covariance, sigmoid), so that a kernel
+// looping over views computes it once per splat; splat_geometry_in does the same arithmetic
+// as splat_geometry, so the values are identical either way.
+struct SplatLocal {
+  qn: vec4<f32>,
+  qlen: f32,
+  rq: mat3x3<f32>,
+  s: vec3<f32>,
+  m: mat3x3<f32>,
+  sigma: mat3x3<f32>,
+  sig: f32,
+}
+
+fn splat_local(log_scale: vec3<f32>, quat: vec4<f32>, logit: f32) -> SplatLocal {
+  var l: SplatLocal;
+  l.qlen = length(quat);
+  l.qn = quat / l.qlen;
+  l.rq = quat_to_rotmat(l.qn);
+  l.s = exp(log_scale);
+  l.m = mat3x3<f32>(l.rq[0] * l.s.x, l.rq[1] * l.s.y, l.rq[2] * l.s.z);
+  l.sigma = l.m * transpose(l.m);
+  l.sig = sigmoid(logit);
+  return l;
+}
+
 // Reads the batch uniform `frame`, which every including kernel binds at group 0, binding 0.
 fn splat_geometry(view: View, mean: vec3<f32>, log_scale: vec3<f32>, quat: vec4<f32>, logit: f32) -> Geometry {
+  return splat_geometry_in(view, mean, splat_local(log_scale, quat, logit));
+}
+
+fn splat_geometry_in(view: View, mean: vec3<f32>, l: SplatLocal) -> Geometry {
   let eps2d = frame.eps2d;
   let antialiased = frame.antialiased != 0u;
   var g: Geometry;
-  g.qlen = length(quat);
-  g.qn = quat / g.qlen;
-  g.rq = quat_to_rotmat(g.qn);
-  g.s = exp(log_scale);
-  g.m = mat3x3<f32>(g.rq[0] * g.s.x, g.rq[1] * g.s.y, g.rq[2] * g.s.z);
-  let sigma = g.m * transpose(g.m);
+  g.qlen = l.qlen;
+  g.qn = l.qn;
+  g.rq = l.rq;
+  g.s = l.s;
+  g.m = l.m;
+  let sigma = l.sigma;
   let w = view_rotation(view);
   g.pc = w * mean + view_translation(view);
   g.sc = w * sigma * transpose(w);
@@ -61,10 +90,11 @@ fn splat_geometry(view: View, mean: vec3<f32>, log_scale: vec3<f32>, quat: vec4<
   g.comp = sqrt(max(0.0, det0 / det));
   g.conic = vec3<f32>(g.covb.z / det, -g.covb.y / det, g.covb.x / det);
   g.mean2d = vec2<f32>(fx * g.pc.x / z + cx, fy * g.pc.y / z + cy);
-  g.sig = sigmoid(logit);
+  g.sig = l.sig;
   g.opacity = select(g.sig, g.sig * g.comp, antialiased);
   g.axis = select(select(2u, 1u, g.s.y <= g.s.z), 0u, g.s.x <= g.s.y && g.s.x <= g.s.z);
-  let n = g.rq[g.axis];
+  // select, not rq[axis]: a variable index into a private matrix becomes a slow gather on lavapipe.
+  let n = select(select(g.rq[2], g.rq[1], g.axis == 1u), g.rq[0], g.axis == 0u);
   g.normal_sign = select(1.0, -1.0, dot(n, view.campos.xyz - mean) < 0.0);
   g.culled = !(z >= frame.near && z <= frame.far) || !(det > 0.0) || !(g.opacity >= ALPHA_MIN)
     || !is_finite_f32(g.mean2d.x) || !is_finite_f32(g.mean2d.y);

@@ -1,4 +1,4 @@
-// project_fwd: one invocation per (view, splat). Projects the splat, evaluates its SH colour,
+// project_fwd: for each (view, splat), projects the splat, evaluates its SH colour,
 // camera depth and normal, and the tile rectangle that holds every pixel where its alpha can
 // reach 1/255 (opacity-aware extent, rasterizers.md §1.2); culled splats touch no tile. The
 // radius and visibility follow the rectangle; the tile count is that of the rectangle's tiles
@@ -34,20 +34,73 @@ fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
   return vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
 }
 
+// The coefficients of splat i that its degree uses, loaded once for all views; constant
+// indices only, so that they stay in registers on lavapipe.
+fn load_sh(i: u32, degree: u32) -> array<vec3<f32>, 16> {
+  var c: array<vec3<f32>, 16>;
+  c[0] = sh_coeff(i, 0u);
+  if (degree < 1u) { return c; }
+  c[1] = sh_coeff(i, 1u); c[2] = sh_coeff(i, 2u); c[3] = sh_coeff(i, 3u);
+  if (degree < 2u) { return c; }
+  c[4] = sh_coeff(i, 4u); c[5] = sh_coeff(i, 5u); c[6] = sh_coeff(i, 6u); c[7] = sh_coeff(i, 7u);
+  c[8] = sh_coeff(i, 8u);
+  if (degree < 3u) { return c; }
+  c[9] = sh_coeff(i, 9u); c[10] = sh_coeff(i, 10u); c[11] = sh_coeff(i, 11u); c[12] = sh_coeff(i, 12u);
+  c[13] = sh_coeff(i, 13u); c[14] = sh_coeff(i, 14u); c[15] = sh_coeff(i, 15u);
+  return c;
+}
+
+// 0.5 + SH(d): sh_basis times the coefficients, summed in the same order (so color_bwd's
+// recomputation matches bit for bit), with constant indices only: a variable-indexed
+// private array becomes a slow gather on lavapipe.
+fn sh_rgb(c: array<vec3<f32>, 16>, degree: u32, d: vec3<f32>) -> vec3<f32> {
+  var rgb = vec3<f32>(0.5);
+  rgb += SH_C0 * c[0];
+  if (degree < 1u) { return rgb; }
+  let x = d.x; let y = d.y; let z = d.z;
+  rgb += (-SH_C1 * y) * c[1];
+  rgb += (SH_C1 * z) * c[2];
+  rgb += (-SH_C1 * x) * c[3];
+  if (degree < 2u) { return rgb; }
+  let xx = x * x; let yy = y * y; let zz = z * z;
+  rgb += (SH_C2[0] * x * y) * c[4];
+  rgb += (SH_C2[1] * y * z) * c[5];
+  rgb += (SH_C2[2] * (2.0 * zz - xx - yy)) * c[6];
+  rgb += (SH_C2[3] * x * z) * c[7];
+  rgb += (SH_C2[4] * (xx - yy)) * c[8];
+  if (degree < 3u) { return rgb; }
+  rgb += (SH_C3[0] * y * (3.0 * xx - yy)) * c[9];
+  rgb += (SH_C3[1] * x * y * z) * c[10];
+  rgb += (SH_C3[2] * y * (4.0 * zz - xx - yy)) * c[11];
+  rgb += (SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy)) * c[12];
+  rgb += (SH_C3[4] * x * (4.0 * zz - xx - yy)) * c[13];
+  rgb += (SH_C3[5] * z * (xx - yy)) * c[14];
+  rgb += (SH_C3[6] * x * (xx - 3.0 * yy)) * c[15];
+  return rgb;
+}
+
+// One invocation per splat, looping over the views: the parameter and SH loads and the
+// view-independent geometry (splat_local) are done once rather than once per view.
 @compute @workgroup_size(64)
 fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let idx = linear_invocation(wid, nwg, lid, 64u);
+  let i = linear_invocation(wid, nwg, lid, 64u);
   let n = frame.num_splats;
-  if (idx >= frame.num_views * n) { return; }
-  let v = idx / n;
-  let i = idx - v * n;
-  let view = frame.views[v];
+  if (i >= n) { return; }
   let mean = vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]);
   let log_scale = vec3<f32>(log_scales[i * 3u], log_scales[i * 3u + 1u], log_scales[i * 3u + 2u]);
   let quat = vec4<f32>(quats[i * 4u], quats[i * 4u + 1u], quats[i * 4u + 2u], quats[i * 4u + 3u]);
-  let g = splat_geometry(view, mean, log_scale, quat, opacity_logits[i]);
+  let local = splat_local(log_scale, quat, opacity_logits[i]);
+  let degree = frame.sh_degree;
+  let c = load_sh(i, degree);
+  for (var v = 0u; v < frame.num_views; v++) {
+    project_view(v, i, v * n + i, mean, local, c, degree);
+  }
+}
 
+fn project_view(v: u32, i: u32, idx: u32, mean: vec3<f32>, local: SplatLocal, c: array<vec3<f32>, 16>, degree: u32) {
+  let view = frame.views[v];
+  let g = splat_geometry_in(view, mean, local);
   var count = 0u;
   var radius = 0u;
   var lo = 0u;
@@ -86,12 +139,10 @@ fn project_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
   // Colour: rgb = max(SH(dir) + 0.5, 0), dir from the camera centre to the mean.
   let dir = normalize(mean - view.campos.xyz);
-  let basis = sh_basis(frame.sh_degree, dir);
-  let kmax = (frame.sh_degree + 1u) * (frame.sh_degree + 1u);
-  var rgb = vec3<f32>(0.5);
-  for (var k = 0u; k < kmax; k++) { rgb += basis[k] * sh_coeff(i, k); }
-  rgb = max(rgb, vec3<f32>(0.0));
-  let normal = g.normal_sign * g.rq[g.axis];
+  let rgb = max(sh_rgb(c, degree, dir), vec3<f32>(0.0));
+  // select, not rq[axis]: a variable index into a private matrix becomes a slow gather on lavapipe.
+  let axis_dir = select(select(g.rq[2], g.rq[1], g.axis == 1u), g.rq[0], g.axis == 0u);
+  let normal = g.normal_sign * axis_dir;
   // Stored as u32 so that the packed tile corners are never touched by float handling.
   projected[base] = bitcast<vec4<u32>>(vec4<f32>(g.mean2d, g.opacity, g.pc.z));
   projected[base + 1u] = bitcast<vec4<u32>>(vec4<f32>(g.conic, g.comp));

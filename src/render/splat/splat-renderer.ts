@@ -218,43 +218,34 @@ export class SplatRenderer {
       const depthIds = buf('splat depth-sorted ids', vn * 4);
       const sortedCounts = buf('splat sorted tile counts', vn * 4);
       const offsets = buf('splat intersection offsets', (vn + 1) * 4);
-      // [min, max] depth key of the visible pairs, their count.
+      // [min, max] depth key of the visible pairs, their count, their total of tile counts.
       const visibleInfo = buf('splat visible depth range and count', 16);
 
       let numIsects = 0;
       let numVisible = 0;
       let depthBits = 0;
+      let minKey = 0;
+      let maxKey = 0;
       // The depth-sorted ids: `depthIds` itself, since it allows copies into it (see RadixSorter.sort).
       let depthSorted = depthIds;
       const groups = (threads: number, size: number) => Math.ceil(threads / size);
       if (vn > 0) {
-        // Project, flag the visible pairs, place them (prefix sum) and take their depth range.
+        // Project, flag the visible pairs, place them (prefix sum), take their depth range and
+        // their number of intersections: one readback then sizes everything that follows.
         const enc = gpu.device.createCommandEncoder({ label: 'splat project + visible pairs' });
         const params = [cloud.means, cloud.logScales, cloud.quats, cloud.opacityLogits];
         if (sh) {
           const project = await this.gpu.kernel({ file: 'splat/project_fwd.wgsl', entry: 'project_fwd', defines: { SH_SPLIT: true } });
           const [lo, hi] = shBindings(cloud.sh, sh.bytes);
-          gpu.dispatch(enc, project, [uniform, ...params, lo, projected, tileCounts, radii, hi], groups(vn, 64), this.ts('project'));
-        } else gpu.dispatch(enc, this.k.project, [uniform, ...params, cloud.sh, projected, tileCounts, radii], groups(vn, 64), this.ts('project'));
+          gpu.dispatch(enc, project, [uniform, ...params, lo, projected, tileCounts, radii, hi], groups(n, 64), this.ts('project'));
+        } else gpu.dispatch(enc, this.k.project, [uniform, ...params, cloud.sh, projected, tileCounts, radii], groups(n, 64), this.ts('project'));
         gpu.write(visibleInfo, new Uint32Array([0xffffffff, 0, 0, 0]));
-        gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, visible, visibleInfo], groups(vn, 256), this.ts('bin'));
+        gpu.dispatch(enc, this.k.prepare, [uniform, projected, radii, visible, visibleInfo, tileCounts], groups(vn, 256), this.ts('bin'));
         this.scan.scanExclusive(enc, visible, offsets, vn);
         enc.copyBufferToBuffer(offsets, vn * 4, visibleInfo, 8, 4);
         await gpu.submit('splat forward: project, visible pairs', enc);
-        const [minKey, maxKey, count] = await gpu.readU32(visibleInfo, 3);
-        numVisible = count;
+        [minKey, maxKey, numVisible, numIsects] = await gpu.readU32(visibleInfo, 4);
         gpu.write(uniform, new Uint32Array([numVisible]), NUM_VISIBLE_WORD * 4);
-        if (numVisible > 0) {
-          // Sort only the visible pairs, on the bits their depth range needs.
-          const enc2 = gpu.device.createCommandEncoder({ label: 'splat depth sort + tile counts' });
-          gpu.dispatch(enc2, this.k.compact, [uniform, projected, visible, offsets, visibleInfo, depthKeys, depthIds], groups(vn, 256), this.ts('bin'));
-          depthBits = bitsForMaxKey(maxKey - minKey);
-          depthSorted = this.sorter.sort(enc2, depthKeys, depthIds, numVisible, depthBits).values;
-          gpu.dispatch(enc2, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(numVisible, 256), this.ts('bin'));
-          this.scan.scanExclusive(enc2, sortedCounts, offsets, numVisible);
-          await gpu.submit('splat forward: depth sort, tile counts', enc2);
-          numIsects = (await gpu.readU32(offsets, 1, numVisible))[0];
-        }
       }
       gpu.checkSize('splat intersections', numIsects * 4, 'the number of splats, their size on screen, the views per batch or the image size');
       gpu.write(uniform, new Uint32Array([numIsects]), NUM_ISECTS_WORD * 4);
@@ -263,7 +254,15 @@ export class SplatRenderer {
       const isectIds = buf('splat intersection ids', numIsects * 4);
       const ranges = buf('splat tile ranges', shape.views * tiles * 8);
       const enc = gpu.device.createCommandEncoder({ label: 'splat binning + rasterize' });
+      if (numVisible > 0) {
+        // Sort only the visible pairs, on the bits their depth range needs.
+        gpu.dispatch(enc, this.k.compact, [uniform, projected, visible, offsets, visibleInfo, depthKeys, depthIds], groups(vn, 256), this.ts('bin'));
+        depthBits = bitsForMaxKey(maxKey - minKey);
+        depthSorted = this.sorter.sort(enc, depthKeys, depthIds, numVisible, depthBits).values;
+      }
       if (numIsects > 0) {
+        gpu.dispatch(enc, this.k.gather, [uniform, depthSorted, tileCounts, sortedCounts], groups(numVisible, 256), this.ts('bin'));
+        this.scan.scanExclusive(enc, sortedCounts, offsets, numVisible);
         gpu.dispatch(enc, this.k.emit, [uniform, depthSorted, offsets, projected, isectKeys, isectIds], groups(numVisible, 256), this.ts('bin'));
         // Keys run to views * tiles inclusive (the padding key, see bin_emit.wgsl).
         const keyBits = bitsForMaxKey(shape.views * tiles);
