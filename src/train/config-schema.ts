@@ -88,6 +88,8 @@ export const sceneSchema = {
         },
         options,
         background: rgb,
+        /** [near, far] of the depth mapping of the splat depth-distortion image (2DGS). */
+        distortionRange: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'number', exclusiveMinimum: 0 } },
         dynamic: {
           type: 'object',
           required: ['deformation'],

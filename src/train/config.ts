@@ -57,6 +57,8 @@ export interface SceneConfig {
     init: { kind: 'sphere'; count: number; radius: number; shDegree: number; opacity: number; scale: number };
     options: Record<string, unknown>;
     background: [number, number, number];
+    /** [near, far] of the depth-distortion mapping, when the config sets one. */
+    distortionRange?: [number, number];
     /** The parsed NeRF options (kind "nerf"). */
     nerf?: NerfOptions;
     /** The parsed deformation field options (splats with "dynamic"). */
@@ -226,6 +228,8 @@ export async function parseSceneConfig(
     fail(`cameras.anchors: ${cameras.anchors.length} anchors do not fit in cameras.viewsPerStep = ${cameras.viewsPerStep}`);
   for (const key of ['elevation', 'azimuth', 'radius', 'fov'] as const)
     if (cameras[key][1] < cameras[key][0]) fail(`cameras.${key}: the range [${cameras[key]}] must be [low, high]`);
+  if (rep.distortionRange && !(rep.distortionRange[0] < rep.distortionRange[1]))
+    fail(`representation.distortionRange: [${rep.distortionRange}] must be [near, far] with near < far (scene depths in world units)`);
 
   const config: SceneConfig = {
     file,
@@ -238,6 +242,7 @@ export async function parseSceneConfig(
       init,
       options: rep.options ?? {},
       background: rep.background ?? [1, 1, 1],
+      ...(rep.distortionRange ? { distortionRange: rep.distortionRange as [number, number] } : {}),
       dynamic: rep.dynamic && {
         deformation: rep.dynamic.deformation,
         options: rep.dynamic.options ?? {},

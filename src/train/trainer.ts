@@ -173,7 +173,12 @@ export async function train(gpu: Gpu, config: SceneConfig, options: TrainOptions
     const sampler = new CameraSampler({ ...config.cameras, times: dynamic?.times }, config.seed);
     // Rewards that read the distortion image make every render produce it (splats only); normals
     // are rendered only when some reward reads them (a NeRF's cost several field evaluations).
-    const renderOptions: RenderOptions = { background: config.representation.background, ...(ensemble.needs.distortion ? { distortion: true } : {}), normals: ensemble.needs.normal };
+    const distortionRange = config.representation.distortionRange;
+    const renderOptions: RenderOptions = {
+      background: config.representation.background,
+      ...(ensemble.needs.distortion ? { distortion: true, ...(distortionRange ? { distortionRange } : {}) } : {}),
+      normals: ensemble.needs.normal,
+    };
     const started = performance.now();
     const saveState = async (completed: number) =>
       saveCheckpoint(outDir, {

@@ -113,6 +113,28 @@ describe('distortion in the trainer', () => {
     expect(after, `mean distortion before ${before}, after ${after}`).toBeLessThan(0.8 * before);
   });
 
+  it('representation.distortionRange in the scene config reaches the renderer; a reversed range is refused', async () => {
+    const firstDistortion = async (distortionRange?: [number, number]) => {
+      const config = await tinyScene({
+        rewards: { components: [{ name: 'geometry', weight: 1, options: { ...distortionOnly, distortionWeight: 1000 } }] },
+        representation: { kind: 'splats', init: { count: 32, radius: 0.5, opacity: 0.6, scale: 0.12 }, ...(distortionRange ? { distortionRange } : {}) },
+        densify: { strategy: 'none' },
+        schedule: { steps: 1 },
+      });
+      const out = mkdtempSync(join(tmpdir(), 'rl4d-distortion-range-'));
+      const r = await train(gpu(), config, { outDir: out, createAlgorithm: rewardGradientOnly, progress: quiet, skipOutputs: true });
+      r.representation.destroy();
+      return readMetrics(join(out, 'metrics.jsonl'))[0].metrics['reward/geometry.distortion'];
+    };
+    // A range closer to the object's depths (about 2.5) spreads the mapped depths more: dm/dz is
+    // about 5x the default's there, so the squared-difference distortion grows by far more than 5.
+    const wide = await firstDistortion();
+    const near = await firstDistortion([1, 10]);
+    expect(wide).toBeGreaterThan(0);
+    expect(near / wide, `default ${wide}, [1, 10] ${near}`).toBeGreaterThan(5);
+    await expect(tinyScene({ representation: { kind: 'splats', distortionRange: [10, 1] } })).rejects.toThrow(/representation\.distortionRange.*near < far/);
+  });
+
   it('grpo scores its candidate renders with their distortion images', async () => {
     const config = await parseSceneConfig(
       {
