@@ -1,6 +1,6 @@
 // The trainer with representation.kind "nerf": a few reward-gradient steps on a tiny hash-grid
 // field, occupancy-grid updates on schedule, resume state, and the outputs (mesh.glb by marching
-// cubes, splats sampled from the field as result.glb/.ply), resume; bad NeRF options fail before any GPU work.
+// cubes, splats sampled from the field as result.glb/.ply), resume (static and 4D); bad NeRF options fail before any GPU work.
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { readMetrics } from '../../src/train/metrics.ts';
 import { loadGaussians } from '../../src/io/gaussians-file.ts';
 import { InputError } from '../../src/errors.ts';
 import type { NerfRepresentation } from '../../src/train/nerf-representation.ts';
+import { HexPlaneField } from '../../src/scene/deform/hexplane-field.ts';
 import type { Algorithm } from '../../src/rl/algorithm.ts';
 
 const getGpu = useGpu();
@@ -148,5 +149,40 @@ describe('nerf through the trainer', () => {
       for (let i = 0; i < a[k].length; i++) m = Math.max(m, Math.abs(a[k][i] - b[k][i]));
       expect(m, k).toBeLessThan(1e-6);
     }
+  });
+  it('a 4D NeRF resumed across its static-to-dynamic switch ends where an uninterrupted run ends', async () => {
+    const gpu = getGpu();
+    const base = scene();
+    const cfg = {
+      ...base,
+      representation: {
+        ...(base.representation as object),
+        dynamic: { deformation: 'hexplane', options: { resolutions: [4], timeResolution: 3, features: 2, hidden: 8 }, times: 3, schedule: 'static-then-dynamic', staticSteps: 2, regularisers: { planeTV: 1e-3 } },
+      },
+    };
+    const config = await parseSceneConfig(cfg, registryValidators(), { file: 'nerf-4d.json' });
+    const quiet = { write: () => true };
+    const full = await train(gpu, config, { outDir: mkdtempSync(join(tmpdir(), 'rl4d-nerf4d-')), progress: quiet, skipOutputs: true });
+    const split = mkdtempSync(join(tmpdir(), 'rl4d-nerf4d-'));
+    // Interrupted after step 3: the checkpoint of step 2 is at the switch to the dynamic stage.
+    (await train(gpu, config, { outDir: split, progress: quiet, stopAfter: 3 })).representation.destroy();
+    const resumed = await train(gpu, config, { outDir: split, progress: quiet, resume: true, skipOutputs: true });
+    const [ra, rb] = [full, resumed].map((r) => r.representation as NerfRepresentation);
+    const da = await ra.deformation!.toState();
+    const db = await rb.deformation!.toState();
+    const fa = await ra.radianceField.readParams();
+    const fb = await rb.radianceField.readParams();
+    ra.destroy();
+    rb.destroy();
+    const maxDiff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+    // The dynamic stage moved the deformation away from its zero-offset start.
+    const start = await HexPlaneField.create(gpu, config.representation.nerf!.dynamic!.deformation, config.representation.nerf!.field.seed);
+    const init = await start.toState();
+    start.destroy();
+    expect(maxDiff(da.mlp, init.mlp), 'deformation trained').toBeGreaterThan(1e-6);
+    // Within 1e-6 (CAS float atomics may add in another order), as for the static field.
+    expect(maxDiff(da.planes, db.planes), 'planes').toBeLessThan(1e-6);
+    expect(maxDiff(da.mlp, db.mlp), 'deformation mlp').toBeLessThan(1e-6);
+    for (const k of ['hash', 'mlp'] as const) expect(maxDiff(fa[k], fb[k]), k).toBeLessThan(1e-6);
   });
 });
