@@ -46,7 +46,8 @@ fn inside(x: i32, y: i32) -> bool {
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> gz: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dnormal: array<f32>;
-// [V][H][W] when has_distortion, else a placeholder.
+// [V][H][W] when has_distortion; otherwise a 4-byte buffer that is never read (every
+// binding of the layout must be bound).
 @group(0) @binding(8) var<storage, read> distortion: array<f32>;
 
 fn ray(v: u32, x: i32, y: i32) -> vec3<f32> {

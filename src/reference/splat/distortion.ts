@@ -17,7 +17,7 @@ import type { RenderOptions } from '../../render/types.ts';
 import { distortionMapping } from '../../render/splat/distortion.ts';
 import type { GaussianData } from '../../scene/gaussian-data.ts';
 import type { Grad2D } from './project.ts';
-import { referenceForwardState, referenceParamGrads, type ForwardState, type RefGrads } from './render.ts';
+import { addAlphaGradient, referenceForwardState, referenceParamGrads, zeroScreenGradients, type ForwardState, type RefGrads } from './render.ts';
 
 interface PixelMoments {
   A: number;
@@ -67,9 +67,7 @@ export function referenceDistortionBackward(data: GaussianData, cameras: Camera[
   const { map, slope } = distortionMapping(o);
   const V = cameras.length, N = data.count;
   const P = st.images.width * st.images.height;
-  const zero = (): Grad2D => ({ mean2d: [0, 0], conic: [0, 0, 0], opacity: 0, rgb: [0, 0, 0], depth: 0, normal: [0, 0, 0] });
-  const grad2d = Array.from({ length: V }, () => Array.from({ length: N }, zero));
-  const absGrad = Array.from({ length: V * N }, () => [0, 0]);
+  const { grad2d, absGrad } = zeroScreenGradients(V, N);
   for (let v = 0; v < V; v++) {
     const splats = st.projected[v];
     for (let p = 0; p < P; p++) {
@@ -88,18 +86,7 @@ export function referenceDistortionBackward(data: GaussianData, cameras: Camera[
         S += e * w;
         const out = grad2d[v][c.splat];
         out.depth += g * 2 * w * (A * mi - D1) * slope(s.depth);
-        if (c.clamped) continue;
-        const vSigma = -s.opacity * c.G * vAlpha;
-        out.opacity += c.G * vAlpha;
-        out.conic[0] += 0.5 * vSigma * c.dx * c.dx;
-        out.conic[1] += vSigma * c.dx * c.dy;
-        out.conic[2] += 0.5 * vSigma * c.dy * c.dy;
-        const gx = vSigma * (s.conic[0] * c.dx + s.conic[1] * c.dy);
-        const gy = vSigma * (s.conic[1] * c.dx + s.conic[2] * c.dy);
-        out.mean2d[0] += gx;
-        out.mean2d[1] += gy;
-        absGrad[v * N + c.splat][0] += Math.abs(gx);
-        absGrad[v * N + c.splat][1] += Math.abs(gy);
+        addAlphaGradient(out, absGrad[v * N + c.splat], s, c, vAlpha);
       }
     }
   }

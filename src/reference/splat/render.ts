@@ -168,14 +168,40 @@ export interface RefBackward {
   grad2d: Grad2D[][];
 }
 
+/** Zeroed screen-space gradients [view][splat] and the |d mean2d| sums (absgrad) [view * N + splat]. */
+export function zeroScreenGradients(views: number, splats: number): { grad2d: Grad2D[][]; absGrad: number[][] } {
+  const zero = (): Grad2D => ({ mean2d: [0, 0], conic: [0, 0, 0], opacity: 0, rgb: [0, 0, 0], depth: 0, normal: [0, 0, 0] });
+  return {
+    grad2d: Array.from({ length: views }, () => Array.from({ length: splats }, zero)),
+    absGrad: Array.from({ length: views * splats }, () => [0, 0]),
+  };
+}
+
+/**
+ * Adds dL/d(alpha) of one contribution into its splat's opacity, conic and 2D mean (and the
+ * absgrad sums); nothing where alpha was clamped at ALPHA_MAX.
+ */
+export function addAlphaGradient(out: Grad2D, abs: number[], s: Splat2D, c: Contribution, vAlpha: number): void {
+  if (c.clamped) return;
+  const vSigma = -s.opacity * c.G * vAlpha;
+  out.opacity += c.G * vAlpha;
+  out.conic[0] += 0.5 * vSigma * c.dx * c.dx;
+  out.conic[1] += vSigma * c.dx * c.dy;
+  out.conic[2] += 0.5 * vSigma * c.dy * c.dy;
+  const gx = vSigma * (s.conic[0] * c.dx + s.conic[1] * c.dy);
+  const gy = vSigma * (s.conic[1] * c.dx + s.conic[2] * c.dy);
+  out.mean2d[0] += gx;
+  out.mean2d[1] += gy;
+  abs[0] += Math.abs(gx);
+  abs[1] += Math.abs(gy);
+}
+
 export function referenceBackward(data: GaussianData, cameras: Camera[], cot: RefCotangents, o: RenderOptions = {}): RefBackward {
   const opts = options(data, o);
   const st = referenceForwardState(data, cameras, o);
   const V = cameras.length, N = data.count;
   const W = st.images.width, H = st.images.height, P = W * H;
-  const zero = (): Grad2D => ({ mean2d: [0, 0], conic: [0, 0, 0], opacity: 0, rgb: [0, 0, 0], depth: 0, normal: [0, 0, 0] });
-  const grad2d = Array.from({ length: V }, () => Array.from({ length: N }, zero));
-  const absGrad = Array.from({ length: V * N }, () => [0, 0]);
+  const { grad2d, absGrad } = zeroScreenGradients(V, N);
   const bg = opts.background;
   for (let v = 0; v < V; v++) {
     const splats = st.projected[v];
@@ -204,18 +230,7 @@ export function referenceBackward(data: GaussianData, cameras: Camera[], cot: Re
         let vAlpha = (Tfinal / (1 - c.alpha)) * bgTerm;
         for (let k = 0; k < 7; k++) vAlpha += g[k] * (c.T * f[k] - S[k] / (1 - c.alpha));
         for (let k = 0; k < 7; k++) S[k] += f[k] * w;
-        if (c.clamped) continue;
-        const vSigma = -s.opacity * c.G * vAlpha;
-        out.opacity += c.G * vAlpha;
-        out.conic[0] += 0.5 * vSigma * c.dx * c.dx;
-        out.conic[1] += vSigma * c.dx * c.dy;
-        out.conic[2] += 0.5 * vSigma * c.dy * c.dy;
-        const gx = vSigma * (s.conic[0] * c.dx + s.conic[1] * c.dy);
-        const gy = vSigma * (s.conic[1] * c.dx + s.conic[2] * c.dy);
-        out.mean2d[0] += gx;
-        out.mean2d[1] += gy;
-        absGrad[v * N + c.splat][0] += Math.abs(gx);
-        absGrad[v * N + c.splat][1] += Math.abs(gy);
+        addAlphaGradient(out, absGrad[v * N + c.splat], s, c, vAlpha);
       }
     }
   }
