@@ -51,6 +51,8 @@ export interface AcquireOptions {
 const liveInstances = new Set<unknown>();
 
 async function nodeGpu(backend: string | undefined): Promise<{ gpu: GPU; compatibility: boolean }> {
+  const polling = await import('./event-polling.ts');
+  polling.throttleNativePolling(polling.pollingFromEnv());
   const mod: any = await import('webgpu');
   const flags: string[] = [];
   if (backend) flags.push(`backend=${backend}`);
