@@ -20,18 +20,9 @@
 @group(0) @binding(10) var<storage, read_write> v_sh_hi: array<f32>;
 #endif
 
-// Coefficient k (rgb) of splat i, and adding to its gradient.
-fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
-#if SH_SPLIT
-  if (i >= frame.sh_split) {
-    let o = (i - frame.sh_split) * frame.sh_coeffs * 3u + k * 3u;
-    return vec3<f32>(sh_hi[o], sh_hi[o + 1u], sh_hi[o + 2u]);
-  }
-#endif
-  let o = i * frame.sh_coeffs * 3u + k * 3u;
-  return vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
-}
+#include "splat/sh_load.wgsl"
 
+// Adds g to the gradient of coefficient k of splat i.
 fn add_v_sh(i: u32, k: u32, g: vec3<f32>) {
 #if SH_SPLIT
   if (i >= frame.sh_split) {
@@ -48,6 +39,19 @@ fn add_v_sh(i: u32, k: u32, g: vec3<f32>) {
   v_sh[o + 2u] += g.z;
 }
 
+// Adds the gradients of the coefficients splat i's degree uses (constant indices, as load_sh).
+fn store_v_sh(i: u32, degree: u32, g: array<vec3<f32>, 16>) {
+  add_v_sh(i, 0u, g[0]);
+  if (degree < 1u) { return; }
+  add_v_sh(i, 1u, g[1]); add_v_sh(i, 2u, g[2]); add_v_sh(i, 3u, g[3]);
+  if (degree < 2u) { return; }
+  add_v_sh(i, 4u, g[4]); add_v_sh(i, 5u, g[5]); add_v_sh(i, 6u, g[6]); add_v_sh(i, 7u, g[7]);
+  add_v_sh(i, 8u, g[8]);
+  if (degree < 3u) { return; }
+  add_v_sh(i, 9u, g[9]); add_v_sh(i, 10u, g[10]); add_v_sh(i, 11u, g[11]); add_v_sh(i, 12u, g[12]);
+  add_v_sh(i, 13u, g[13]); add_v_sh(i, 14u, g[14]); add_v_sh(i, 15u, g[15]);
+}
+
 @compute @workgroup_size(64)
 fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
              @builtin(local_invocation_index) lid: u32) {
@@ -56,7 +60,11 @@ fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
   if (i >= n) { return; }
   let mean = vec3<f32>(means[i * 3u], means[i * 3u + 1u], means[i * 3u + 2u]);
   let sig = sigmoid(opacity_logits[i]);
-  let kmax = (frame.sh_degree + 1u) * (frame.sh_degree + 1u);
+  let degree = frame.sh_degree;
+  // Coefficients read once and their gradients summed over the views, all in registers.
+  let c = load_sh(i, degree);
+  var v_c = array<vec3<f32>, 16>();
+  var touched = false;
   var acc_mean = vec3<f32>(0.0);
   var acc_logit = 0.0;
   for (var v = 0u; v < frame.num_views; v++) {
@@ -65,24 +73,20 @@ fn color_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let v_op = grad2d[gb + 2u];
     let v_rgb = vec3<f32>(grad2d[gb + 8u], grad2d[gb + 9u], grad2d[gb + 10u]);
     if (v_op == 0.0 && all(v_rgb == vec3<f32>(0.0))) { continue; }
+    touched = true;
     let comp = bitcast<f32>(projected[idx * PROJ_STRIDE + 1u].w);
     acc_logit += v_op * select(1.0, comp, frame.antialiased != 0u) * sig * (1.0 - sig);
-    let view = frame.views[v];
-    let d = mean - view.campos.xyz;
+    let d = mean - frame.views[v].campos.xyz;
     let len = length(d);
     let dir = d / len;
-    let basis = sh_basis(frame.sh_degree, dir);
-    var raw = vec3<f32>(0.5);
-    for (var k = 0u; k < kmax; k++) { raw += basis[k] * sh_coeff(i, k); }
-    let v_raw = select(vec3<f32>(0.0), v_rgb, raw >= vec3<f32>(0.0));
-    let bgrad = sh_basis_grad(frame.sh_degree, dir);
-    var v_dir = vec3<f32>(0.0);
-    for (var k = 0u; k < kmax; k++) {
-      add_v_sh(i, k, basis[k] * v_raw);
-      v_dir += bgrad[k] * dot(sh_coeff(i, k), v_raw);
-    }
+    // The colour was clamped at 0 where the raw value (recomputed as project_fwd did, bit
+    // for bit) is negative.
+    let v_raw = select(vec3<f32>(0.0), v_rgb, sh_rgb(c, degree, dir) >= vec3<f32>(0.0));
+    let v_dir = sh_rgb_vjp(c, degree, dir, v_raw, &v_c);
     acc_mean += (v_dir - dir * dot(dir, v_dir)) / len;
   }
+  if (!touched) { return; }
+  store_v_sh(i, degree, v_c);
   for (var a = 0u; a < 3u; a++) { v_means[i * 3u + a] += acc_mean[a]; }
   v_opacity_logits[i] += acc_logit;
 }

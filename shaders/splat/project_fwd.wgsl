@@ -21,63 +21,7 @@
 // Splats from frame.sh_split on: the second range of an SH buffer over the binding limit.
 @group(0) @binding(9) var<storage, read> sh_hi: array<f32>;
 #endif
-
-// Coefficient k (rgb) of splat i.
-fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
-#if SH_SPLIT
-  if (i >= frame.sh_split) {
-    let o = (i - frame.sh_split) * frame.sh_coeffs * 3u + k * 3u;
-    return vec3<f32>(sh_hi[o], sh_hi[o + 1u], sh_hi[o + 2u]);
-  }
-#endif
-  let o = i * frame.sh_coeffs * 3u + k * 3u;
-  return vec3<f32>(sh[o], sh[o + 1u], sh[o + 2u]);
-}
-
-// The coefficients of splat i that its degree uses, loaded once for all views; constant
-// indices only, so that they stay in registers on lavapipe.
-fn load_sh(i: u32, degree: u32) -> array<vec3<f32>, 16> {
-  var c: array<vec3<f32>, 16>;
-  c[0] = sh_coeff(i, 0u);
-  if (degree < 1u) { return c; }
-  c[1] = sh_coeff(i, 1u); c[2] = sh_coeff(i, 2u); c[3] = sh_coeff(i, 3u);
-  if (degree < 2u) { return c; }
-  c[4] = sh_coeff(i, 4u); c[5] = sh_coeff(i, 5u); c[6] = sh_coeff(i, 6u); c[7] = sh_coeff(i, 7u);
-  c[8] = sh_coeff(i, 8u);
-  if (degree < 3u) { return c; }
-  c[9] = sh_coeff(i, 9u); c[10] = sh_coeff(i, 10u); c[11] = sh_coeff(i, 11u); c[12] = sh_coeff(i, 12u);
-  c[13] = sh_coeff(i, 13u); c[14] = sh_coeff(i, 14u); c[15] = sh_coeff(i, 15u);
-  return c;
-}
-
-// 0.5 + SH(d): sh_basis times the coefficients, summed in the same order (so color_bwd's
-// recomputation matches bit for bit), with constant indices only: a variable-indexed
-// private array becomes a slow gather on lavapipe.
-fn sh_rgb(c: array<vec3<f32>, 16>, degree: u32, d: vec3<f32>) -> vec3<f32> {
-  var rgb = vec3<f32>(0.5);
-  rgb += SH_C0 * c[0];
-  if (degree < 1u) { return rgb; }
-  let x = d.x; let y = d.y; let z = d.z;
-  rgb += (-SH_C1 * y) * c[1];
-  rgb += (SH_C1 * z) * c[2];
-  rgb += (-SH_C1 * x) * c[3];
-  if (degree < 2u) { return rgb; }
-  let xx = x * x; let yy = y * y; let zz = z * z;
-  rgb += (SH_C2[0] * x * y) * c[4];
-  rgb += (SH_C2[1] * y * z) * c[5];
-  rgb += (SH_C2[2] * (2.0 * zz - xx - yy)) * c[6];
-  rgb += (SH_C2[3] * x * z) * c[7];
-  rgb += (SH_C2[4] * (xx - yy)) * c[8];
-  if (degree < 3u) { return rgb; }
-  rgb += (SH_C3[0] * y * (3.0 * xx - yy)) * c[9];
-  rgb += (SH_C3[1] * x * y * z) * c[10];
-  rgb += (SH_C3[2] * y * (4.0 * zz - xx - yy)) * c[11];
-  rgb += (SH_C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy)) * c[12];
-  rgb += (SH_C3[4] * x * (4.0 * zz - xx - yy)) * c[13];
-  rgb += (SH_C3[5] * z * (xx - yy)) * c[14];
-  rgb += (SH_C3[6] * x * (xx - 3.0 * yy)) * c[15];
-  return rgb;
-}
+#include "splat/sh_load.wgsl"
 
 // One invocation per splat, looping over the views: the parameter and SH loads and the
 // view-independent geometry (splat_local) are done once rather than once per view.
