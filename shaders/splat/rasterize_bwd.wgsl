@@ -45,7 +45,7 @@ const CH: u32 = 3u; // rgb
 struct Prepared {
   a: vec4<f32>, // mean2d.xy, opacity, camera z
   b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
-  c: vec4<u32>, // 0, spans the splat can reach (bit p), (view, splat) id, list index + 1 (0: none)
+  c: vec4<u32>, // (prefetch, unused), spans the splat can reach (bit p), (view, splat) id, list index + 1 (0: none)
 }
 
 var<workgroup> s_range: vec2<u32>;
@@ -82,7 +82,9 @@ fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
   let spans = reachable_spans(xy_op_z.xy, conic, cull_threshold(xy_op_z.z), origin);
   r.a = xy_op_z;
   r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
-  r.c = vec4<u32>(0u, spans, id, k + 1u);
+  // Touch the splat's gradient record now, 8 splats' cache misses side by side, rather
+  // than one at a time in the atomic adds below.
+  r.c = vec4<u32>(atomicLoad(&grad2d[id * GRAD_STRIDE]), spans, id, k + 1u);
   return r;
 }
 
@@ -162,8 +164,15 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let tx = tile - ty * frame.tiles_x;
   let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
 
+#if SUBGROUPS
+  // No barrier where the workgroup is one subgroup: on lavapipe a barrier makes the kernel
+  // a coroutine, and LLVM then recomputes values that live across it (the tile origin's
+  // integer divisions, per lane) at every use, in every span.
+  let range = ranges[wg];
+#else
   if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
+#endif
 
   let npix = frame.total_views * frame.width * frame.height;
   let bg = frame.background.xyz;
@@ -186,10 +195,14 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 #endif
     g_alpha_bg[p] = cotangents[npix * 3u + pix] - dot(bg, vec3<f32>(g_feat[p][0], g_feat[p][1], g_feat[p][2]));
   }
+#if SUBGROUPS
+  let stop = max(subgroupMax(lane_end), range.x);
+#else
   atomicMax(&s_max_end, lane_end);
   workgroupBarrier();
   if (lane == 0u) { s_stop = atomicLoad(&s_max_end); }
   let stop = max(workgroupUniformLoad(&s_stop), range.x);
+#endif
 
   var batch_end = stop;
   while (batch_end > range.x) {

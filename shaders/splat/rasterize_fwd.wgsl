@@ -127,8 +127,15 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let tx = tile - ty * frame.tiles_x;
   let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
 
+#if SUBGROUPS
+  // No barrier where the workgroup is one subgroup: on lavapipe a barrier makes the kernel
+  // a coroutine, and LLVM then recomputes values that live across it (the tile origin's
+  // integer divisions, per lane) at every use, in every span.
+  let range = ranges[wg];
+#else
   if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
+#endif
 
   live = 0u;
   for (var p = 0u; p < SPANS; p++) {
