@@ -46,6 +46,10 @@ struct Prepared {
   a: vec4<f32>, // mean2d.xy, opacity, camera z
   b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
   c: vec4<u32>, // (prefetch, unused), spans the splat can reach (bit p), (view, splat) id, list index + 1 (0: none)
+  rgb: vec4<f32>, // colour, 0
+#if DEPTH_NORMAL
+  normal: vec4<f32>, // world-space normal, 0
+#endif
 }
 
 var<workgroup> s_range: vec2<u32>;
@@ -85,28 +89,38 @@ fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
   // Touch the splat's gradient record now, 8 splats' cache misses side by side, rather
   // than one at a time in the atomic adds below.
   r.c = vec4<u32>(atomicLoad(&grad2d[id * GRAD_STRIDE]), spans, id, k + 1u);
+  r.rgb = vec4<f32>(bitcast<vec4<f32>>(projected[base + 2u]).xyz, 0.0);
+#if DEPTH_NORMAL
+  r.normal = vec4<f32>(bitcast<vec4<f32>>(projected[base + 3u]).xyz, 0.0);
+#endif
   return r;
 }
 
 // Adds splat s's gradients at the pixels of span p (row p / 2, half p % 2) into g0..g3 and
 // steps their T and suffix back past it.
 fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32) {
-  if ((s.c.y & (1u << p)) == 0u || s.c.w > end[p]) { return; }
+  if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
   let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
   let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-  if (sigma > s.b.w) { return; }
-  let G = exp(-sigma);
+  // Whether this pixel composited the splat; the rest of the span is branch-free (masked
+  // stores cost more than the arithmetic on lavapipe), pixels that did not taking alpha = 0:
+  // no change to T, no gradient. G stays finite on them (NaN sigma included).
+  let reached = s.c.w <= end[p] && sigma >= 0.0 && sigma <= s.b.w;
+  let G = exp(-select(0.0, sigma, reached));
   let raw_alpha = opacity * G;
-  let alpha = min(ALPHA_MAX, raw_alpha);
-  if (sigma < 0.0 || alpha < ALPHA_MIN) { return; }
-  let one_minus = 1.0 - alpha;
-  let T_i = T[p] / one_minus;
+  let used = reached && raw_alpha >= ALPHA_MIN;
+#if SUBGROUPS
+  if (!subgroupAny(used)) { return; }
+#endif
+  let alpha = select(0.0, min(ALPHA_MAX, raw_alpha), used);
+  let inv = 1.0 / (1.0 - alpha);
+  let T_i = T[p] * inv;
   let w = alpha * T_i;
-  var v_alpha = T_final[p] / one_minus * g_alpha_bg[p];
+  var v_alpha = T_final[p] * inv * g_alpha_bg[p];
   for (var c = 0u; c < CH; c++) {
-    v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] / one_minus);
+    v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] * inv);
     suffix[p][c] += feat[c] * w;
   }
   g2 += vec4<f32>(g_feat[p][0] * w, g_feat[p][1] * w, g_feat[p][2] * w, 0.0);
@@ -114,14 +128,14 @@ fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32)
   g0.w += g_feat[p][3] * w;
   g3 += vec4<f32>(g_feat[p][4] * w, g_feat[p][5] * w, g_feat[p][6] * w, 0.0);
 #endif
-  if (raw_alpha <= ALPHA_MAX) {
-    let v_sigma = -opacity * G * v_alpha;
-    let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
-    g0 += vec4<f32>(v_mean, G * v_alpha, 0.0);
-    g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
-    g2.w += abs(v_mean.x);
-    g3.w += abs(v_mean.y);
-  }
+  // Where alpha was clamped at ALPHA_MAX it has no gradient.
+  v_alpha = select(0.0, v_alpha, used && raw_alpha <= ALPHA_MAX);
+  let v_sigma = -opacity * G * v_alpha;
+  let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
+  g0 += vec4<f32>(v_mean, G * v_alpha, 0.0);
+  g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
+  g2.w += abs(v_mean.x);
+  g3.w += abs(v_mean.y);
   T[p] = T_i;
 }
 
@@ -131,13 +145,10 @@ fn splat_grads(s: Prepared, origin: vec2<f32>, lane: u32) {
   g1 = vec4<f32>(0.0);
   g2 = vec4<f32>(0.0);
   g3 = vec4<f32>(0.0);
-  let base = s.c.z * PROJ_STRIDE;
-  let rgb = bitcast<vec4<f32>>(projected[base + 2u]).xyz;
 #if DEPTH_NORMAL
-  let nrm = bitcast<vec4<f32>>(projected[base + 3u]).xyz;
-  let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z, s.a.w, nrm.x, nrm.y, nrm.z);
+  let feat = array<f32, CH>(s.rgb.x, s.rgb.y, s.rgb.z, s.a.w, s.normal.x, s.normal.y, s.normal.z);
 #else
-  let feat = array<f32, CH>(rgb.x, rgb.y, rgb.z);
+  let feat = array<f32, CH>(s.rgb.x, s.rgb.y, s.rgb.z);
 #endif
   span(0u, s, feat, origin, lane); span(1u, s, feat, origin, lane); span(2u, s, feat, origin, lane); span(3u, s, feat, origin, lane);
   span(4u, s, feat, origin, lane); span(5u, s, feat, origin, lane); span(6u, s, feat, origin, lane); span(7u, s, feat, origin, lane);
@@ -213,7 +224,13 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 #if SUBGROUPS
       let mine = prepare(top - 1u - sg_lane, top - batch_start > sg_lane, origin);
       for (var j = 0u; j < LANES; j++) {
-        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j));
+#if DEPTH_NORMAL
+        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j),
+                         subgroupShuffle(mine.rgb, j), subgroupShuffle(mine.normal, j));
+#else
+        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j),
+                         subgroupShuffle(mine.rgb, j));
+#endif
         if (s.c.w == 0u) { break; }
         splat_grads(s, origin, lane);
         // Lane l adds components 2l and 2l + 1 of the workgroup's sum.

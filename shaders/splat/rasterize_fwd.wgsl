@@ -14,7 +14,9 @@ diagnostic(off, subgroup_uniformity);
 // Three things make it fast on lavapipe (SIMD on the CPU; 1.7x there):
 //  - splats are prepared 8 at a time, lane l loading and setting up splat l of the group,
 //    then handed to every lane in turn (subgroupShuffle, or workgroup memory): the 8 loads of
-//    a group's scattered projected records overlap, where one splat at a time waits for each;
+//    a group's scattered projected records overlap, where one splat at a time waits for each.
+//    Everything a span reads comes from there: a load in the span, even from an address
+//    all lanes share, is a per-lane gather on lavapipe (it took 60% of the span's code);
 //  - the preparing lane also finds the spans the splat reaches (a bit mask), 8 splats' tests
 //    side by side in the lanes instead of one splat's repeated in all of them;
 //  - the per-pixel state arrays are indexed only by constants (span() is called once per
@@ -43,6 +45,8 @@ struct Prepared {
   a: vec4<f32>, // mean2d.xy, opacity, camera z
   b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
   c: vec4<u32>, // 0, spans the splat can reach (bit p), projected base, list index + 1 (0: none)
+  rgb: vec4<f32>, // colour, 0
+  normal: vec4<f32>, // world-space normal, 0
 }
 
 var<workgroup> s_range: vec2<u32>;
@@ -74,6 +78,8 @@ fn prepare(k: u32, last: u32, origin: vec2<f32>) -> Prepared {
   r.a = xy_op_z;
   r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
   r.c = vec4<u32>(0u, spans, base, k + 1u);
+  r.rgb = vec4<f32>(bitcast<vec4<f32>>(projected[base + 2u]).xyz, 0.0);
+  r.normal = vec4<f32>(bitcast<vec4<f32>>(projected[base + 3u]).xyz, 0.0);
   return r;
 }
 
@@ -93,9 +99,9 @@ fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
     return;
   }
   let w = alpha * T[p];
-  rgb[p] += bitcast<vec4<f32>>(projected[s.c.z + 2u]).xyz * w;
+  rgb[p] += s.rgb.xyz * w;
   depth[p] += s.a.w * w;
-  normal[p] += bitcast<vec4<f32>>(projected[s.c.z + 3u]).xyz * w;
+  normal[p] += s.normal.xyz * w;
   T[p] = next_T;
   end[p] = s.c.w;
 }
@@ -165,7 +171,9 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
       // By subgroup lane, so that shuffling from lane j hands out splat g + j.
       let mine = prepare(g + sg_lane, last, origin);
       for (var j = 0u; j < LANES; j++) {
-        composite(Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j)), origin, lane);
+        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j),
+                         subgroupShuffle(mine.rgb, j), subgroupShuffle(mine.normal, j));
+        composite(s, origin, lane);
       }
 #else
       let mine = prepare(g + lane, last, origin);
