@@ -10,6 +10,7 @@
 enable subgroups;
 #endif
 #include "lib/dispatch.wgsl"
+#include "sort/packed_counters.wgsl"
 
 const WG: u32 = 256u;
 const PER_THREAD: u32 = 4u;
@@ -55,35 +56,6 @@ fn sort_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
 @group(0) @binding(4) var<storage, read_write> keys_out: array<u32>;
 @group(0) @binding(5) var<storage, read_write> values_out: array<u32>;
-
-// 16 counters of 16 bits (a block holds at most 1024 pairs): digit d lives in word d / 2,
-// half d % 2; words 0-3 in lo, 4-7 in hi.
-struct Packed {
-  lo: vec4<u32>,
-  hi: vec4<u32>,
-}
-
-fn packed_one(digit: u32) -> Packed {
-  // Compare-and-select rather than a dynamic component index, which compilers for
-  // SIMD-style targets (lavapipe among them) turn into slow per-lane code.
-  let bit = vec4<u32>(1u << ((digit & 1u) * 16u));
-  let word = vec4<u32>(digit >> 1u);
-  let zero = vec4<u32>(0u);
-  return Packed(select(zero, bit, word == vec4<u32>(0u, 1u, 2u, 3u)),
-                select(zero, bit, word == vec4<u32>(4u, 5u, 6u, 7u)));
-}
-
-fn packed_add(a: Packed, b: Packed) -> Packed {
-  return Packed(a.lo + b.lo, a.hi + b.hi);
-}
-
-fn packed_get(p: Packed, digit: u32) -> u32 {
-  let word = vec4<u32>(digit >> 1u);
-  let zero = vec4<u32>(0u);
-  let picked = select(zero, p.lo, word == vec4<u32>(0u, 1u, 2u, 3u)) + select(zero, p.hi, word == vec4<u32>(4u, 5u, 6u, 7u));
-  let w = picked.x + picked.y + picked.z + picked.w;
-  return (w >> ((digit & 1u) * 16u)) & 0xffffu;
-}
 
 // Scans the first `count` entries of `totals` in place (exclusive), by one invocation: a
 // loop per invocation over the totals before its own costs O(WG^2) on SIMD-on-CPU adapters

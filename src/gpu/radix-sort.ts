@@ -2,16 +2,19 @@
  * Stable LSD radix sort of (key, value) u32 pairs on the GPU, 4 bits per pass, entirely in
  * WGSL: per pass a block histogram (sort_count), an exclusive prefix sum of the histograms
  * (PrefixSum), and a stable scatter (sort_scatter). Callers know the count on the CPU.
+ * Two block layouts: 1024 pairs per 256-invocation workgroup (radix_sort.wgsl, for GPUs),
+ * or 256 pairs per 8-lane subgroup without barriers (radix_sort_lanes.wgsl, for CPU
+ * adapters such as lavapipe, where it is several times faster).
  */
 import { InputError } from '../errors.ts';
 import { BufferUsage, type Gpu } from './gpu.ts';
-import { GrowableBuffer, PrefixSum, UniformCache, subgroupScansUsable, type ScanKernelOptions } from './prefix-sum.ts';
+import { GrowableBuffer, PrefixSum, UniformCache, subgroupLayoutSize, subgroupScansUsable, type ScanKernelOptions } from './prefix-sum.ts';
 
-/** Pairs per workgroup in the count and scatter kernels. */
-export const SORT_BLOCK = 1024;
+/** Pairs per workgroup in the count and scatter kernels, by layout. */
+const WORKGROUP_BLOCK = 1024;
+const LANE_BLOCK = 256;
 export const BITS_PER_PASS = 4;
 const BINS = 1 << BITS_PER_PASS;
-const SHADER = 'sort/radix_sort.wgsl';
 
 export interface SortedPairs {
   keys: GPUBuffer;
@@ -22,6 +25,14 @@ export interface SortedPairs {
 export function bitsForMaxKey(maxKey: number): number {
   if (!Number.isInteger(maxKey) || maxKey < 0 || maxKey > 0xffffffff) throw new InputError(`radix sort: max key must be an integer from 0 to 2^32 - 1, got ${maxKey}.`);
   return maxKey === 0 ? 0 : Math.floor(Math.log2(maxKey)) + 1;
+}
+
+export interface SortOptions extends ScanKernelOptions {
+  /**
+   * Blocks of 256 pairs, each one 8-lane subgroup (radix_sort_lanes.wgsl). Default: on CPU
+   * adapters (fallback or 'software' architecture) whose subgroups are at least 8 wide.
+   */
+  laneBlocks?: boolean;
 }
 
 export class RadixSorter {
@@ -35,9 +46,13 @@ export class RadixSorter {
   private readonly tmpValues: GrowableBuffer;
   private readonly params = new UniformCache<string>(64);
   readonly usesSubgroups: boolean;
+  readonly usesLaneBlocks: boolean;
+  private readonly block: number;
 
-  private constructor(gpu: Gpu, count: GPUComputePipeline, scatter: GPUComputePipeline, scan: PrefixSum, usesSubgroups: boolean) {
+  private constructor(gpu: Gpu, count: GPUComputePipeline, scatter: GPUComputePipeline, scan: PrefixSum, usesSubgroups: boolean, laneBlocks: boolean) {
     this.gpu = gpu;
+    this.usesLaneBlocks = laneBlocks;
+    this.block = laneBlocks ? LANE_BLOCK : WORKGROUP_BLOCK;
     this.countPipeline = count;
     this.scatterPipeline = scatter;
     this.scan = scan;
@@ -49,15 +64,18 @@ export class RadixSorter {
   }
 
   /** `subgroups: false` forces the workgroup-memory variant (for tests and comparison). */
-  static async create(gpu: Gpu, options: ScanKernelOptions = {}): Promise<RadixSorter> {
+  static async create(gpu: Gpu, options: SortOptions = {}): Promise<RadixSorter> {
     const subgroups = (options.subgroups ?? true) && (await subgroupScansUsable(gpu));
+    const cpu = gpu.summary.isFallbackAdapter || gpu.summary.architecture === 'software';
+    const laneBlocks = subgroups && (options.laneBlocks ?? cpu) && (await subgroupLayoutSize(gpu)) >= 8;
+    const file = laneBlocks ? 'sort/radix_sort_lanes.wgsl' : 'sort/radix_sort.wgsl';
     const defines = { SUBGROUPS: subgroups };
     const [count, scatter, scan] = await Promise.all([
-      gpu.kernel({ file: SHADER, entry: 'sort_count', defines }),
-      gpu.kernel({ file: SHADER, entry: 'sort_scatter', defines }),
+      gpu.kernel({ file, entry: 'sort_count', defines }),
+      gpu.kernel({ file, entry: 'sort_scatter', defines }),
       PrefixSum.create(gpu, { subgroups }),
     ]);
-    return new RadixSorter(gpu, count, scatter, scan, subgroups);
+    return new RadixSorter(gpu, count, scatter, scan, subgroups, laneBlocks);
   }
 
   /**
@@ -76,7 +94,7 @@ export class RadixSorter {
     const passes = Math.ceil(bits / BITS_PER_PASS);
     if (count <= 1 || passes === 0) return { keys, values };
 
-    const numBlocks = Math.ceil(count / SORT_BLOCK);
+    const numBlocks = Math.ceil(count / this.block);
     const histogramLength = BINS * numBlocks;
     const counts = this.counts.get(histogramLength * 4);
     const offsets = this.offsets.get((histogramLength + 1) * 4);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RadixSorter, bitsForMaxKey } from '../../src/gpu/radix-sort.ts';
 import { sortPairsReference } from '../../src/reference/radix-sort.ts';
 import { BufferUsage } from '../../src/gpu/gpu.ts';
+import { subgroupLayoutSize } from '../../src/gpu/prefix-sum.ts';
 import { InputError } from '../../src/errors.ts';
 import { useGpu } from '../helpers/gpu.ts';
 
@@ -39,9 +40,10 @@ function mismatches(a: Uint32Array, b: Uint32Array): number {
 }
 
 describe.each([
-  ['subgroups where usable', true],
-  ['workgroup-memory fallback', false],
-])('radix sort (%s)', (_name, subgroups) => {
+  ['256-pair blocks of one 8-lane subgroup where usable', { subgroups: true, laneBlocks: true }],
+  ['1024-pair blocks, subgroup scans where usable', { subgroups: true, laneBlocks: false }],
+  ['workgroup-memory fallback', { subgroups: false }],
+] as const)('radix sort (%s)', (_name, options) => {
   const cases: [number, number, number | undefined][] = [
     [0, 32, undefined],
     [1, 32, undefined],
@@ -50,11 +52,15 @@ describe.each([
     [1023, 32, undefined],
     [70_001, 32, undefined],
     [70_001, 13, 40], // many equal keys: stability shows in the values
+    [70_001, 32, 3], // three keys: long runs of one digit in every block
     [5000, 4, 3], // one pass: the result is copied back from the temporaries
   ];
   it.each(cases)('sorts %i pairs on %i bits (distinct keys: %s)', async (n, bits, distinct) => {
-    const sorter = await RadixSorter.create(gpu(), { subgroups });
-    if (!subgroups) expect(sorter.usesSubgroups).toBe(false);
+    const sorter = await RadixSorter.create(gpu(), options);
+    if (!options.subgroups) expect(sorter.usesSubgroups).toBe(false);
+    // The lane layout needs a whole 8-lane workgroup in one subgroup.
+    const laneBlocks = 'laneBlocks' in options && options.laneBlocks && (await subgroupLayoutSize(gpu())) >= 8;
+    expect(sorter.usesLaneBlocks).toBe(laneBlocks);
     const keys = randomKeys(n, n * 31 + bits, distinct);
     // Values are the input positions, so any instability or lost pair shows.
     const values = Uint32Array.from({ length: n }, (_, i) => i);
