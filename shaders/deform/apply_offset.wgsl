@@ -8,6 +8,7 @@ struct ApplyParams {
   stride: u32,
   at: u32,
   channels: u32,
+  first: u32, // splat the bound range starts at: the per-splat arrays are bound from there
 }
 
 @group(0) @binding(0) var<uniform> A: ApplyParams;
@@ -22,7 +23,7 @@ fn apply_offset_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   if (i >= A.count) { return; }
   for (var e = 0u; e < A.stride; e++) {
     var v = src[i * A.stride + e];
-    if (e < A.channels) { v += offsets[i * 14u + A.at + e]; }
+    if (e < A.channels) { v += offsets[(A.first + i) * 14u + A.at + e]; }
     dst[i * A.stride + e] = v;
   }
 }

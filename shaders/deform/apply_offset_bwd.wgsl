@@ -8,6 +8,7 @@ struct ApplyParams {
   stride: u32,
   at: u32,
   channels: u32,
+  first: u32, // splat the bound range starts at: the per-splat arrays are bound from there
 }
 
 @group(0) @binding(0) var<uniform> A: ApplyParams;
@@ -24,7 +25,7 @@ fn apply_offset_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
   if (i >= A.count) { return; }
   for (var e = 0u; e < A.stride; e++) {
     let d = d_dst[i * A.stride + e];
-    if (e < A.channels) { d_offsets[i * 14u + A.at + e] = d; }
+    if (e < A.channels) { d_offsets[(A.first + i) * 14u + A.at + e] = d; }
 #if CANONICAL
     g_src[i * A.stride + e] += d;
 #endif

@@ -2,6 +2,8 @@
  * Records the step every deformation field shares on the GPU: deformed = canonical + offsets
  * (apply_offset.wgsl), and its backward (apply_offset_bwd.wgsl), which gathers cotangents of
  * the deformed splats into offset cotangents and passes them through to the canonical grads.
+ * Per-splat arrays over the storage binding limit (SH at 1M splats) are bound range by range
+ * of whole splats, one dispatch each; the [N][14] offsets are bound whole.
  */
 import { InputError } from '../../errors.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
@@ -25,6 +27,14 @@ export interface AppliedSplats {
 }
 
 const WG = 64;
+
+/** One dispatch's share of a per-splat array: its bytes and the splats it holds. */
+interface SplatRange {
+  offset: number;
+  size: number;
+  first: number;
+  count: number;
+}
 
 export class OffsetApplier {
   private readonly uniforms = new Map<string, GPUBuffer>();
@@ -56,11 +66,27 @@ export class OffsetApplier {
     return [spec.stride, spec.at, spec.channels];
   }
 
-  private uniform(count: number, stride: number, at: number, channels: number): GPUBuffer {
-    const key = `${count}/${stride}/${at}/${channels}`;
+  /**
+   * Binding ranges of whole splats for an [n][stride] f32 array; a row too large to range
+   * (with the offset alignment) gets the limit error.
+   */
+  private ranges(label: string, n: number, stride: number): SplatRange[] {
+    const row = stride * 4;
+    const ranges = this.gpu.bindingRanges(n * row, row);
+    const max = this.gpu.maxBindingBytes;
+    if (ranges.some((r) => r.size > max))
+      throw new InputError(
+        `Buffer '${label}' needs ${n * row} bytes, over this device's maxStorageBufferBindingSize (${max} bytes) even bound in ranges of whole splats (${row} bytes each); reduce the SH degree.`,
+      );
+    // Empty ranges (no splats) are skipped: a zero-size binding is invalid.
+    return ranges.filter((r) => r.size > 0).map((r) => ({ ...r, first: r.offset / row, count: r.size / row }));
+  }
+
+  private uniform(count: number, stride: number, at: number, channels: number, first: number): GPUBuffer {
+    const key = `${count}/${stride}/${at}/${channels}/${first}`;
     let u = this.uniforms.get(key);
     if (!u) {
-      u = this.gpu.uniform(`deform.apply ${key}`, new Uint32Array([count, stride, at, channels]));
+      u = this.gpu.uniform(`deform.apply ${key}`, new Uint32Array([count, stride, at, channels, first]));
       this.uniforms.set(key, u);
     }
     return u;
@@ -69,15 +95,22 @@ export class OffsetApplier {
   forward(encoder: GPUCommandEncoder, canonical: CanonicalSplats, offsets: GPUBuffer, driven: DrivenParams): AppliedSplats {
     const n = canonical.count;
     const owned: GPUBuffer[] = [];
-    const apply = (param: DeformedParam, src: GPUBuffer): GPUBuffer => {
-      const [stride, at, channels] = this.layout(param, canonical, driven);
-      const dst = this.gpu.buffer(`deformed.${param}`, n * stride * 4);
-      owned.push(dst);
-      this.gpu.dispatch(encoder, this.fwd, [this.uniform(n, stride, at, channels), src, offsets, dst], Math.ceil(n / WG));
-      return dst;
-    };
     if (driven.opacity && !canonical.opacityLogits) throw new InputError('the field drives opacity; pass canonical opacityLogits.');
     if (driven.color && !canonical.sh) throw new InputError('the field drives colour; pass canonical sh.');
+    // SH has the widest rows: its limit error comes before anything is allocated.
+    if (driven.color) this.ranges('deformed.sh', n, this.layout('sh', canonical, driven)[0]);
+    const apply = (param: DeformedParam, src: GPUBuffer): GPUBuffer => {
+      const [stride, at, channels] = this.layout(param, canonical, driven);
+      const label = `deformed.${param}`;
+      const dst = this.gpu.buffer(label, n * stride * 4, undefined, true);
+      owned.push(dst);
+      for (const r of this.ranges(label, n, stride)) {
+        const part = (buffer: GPUBuffer) => ({ buffer, offset: r.offset, size: r.size });
+        const u = this.uniform(r.count, stride, at, channels, r.first);
+        this.gpu.dispatch(encoder, this.fwd, [u, part(src), offsets, part(dst)], Math.ceil(r.count / WG));
+      }
+      return dst;
+    };
     return {
       means: apply('means', canonical.means),
       quats: apply('quats', canonical.quats),
@@ -105,9 +138,12 @@ export class OffsetApplier {
       const [stride, at, channels] = this.layout(param, canonical, driven);
       const g = grads[param];
       if (!g && channels === 0) continue;
-      const u = this.uniform(n, stride, at, channels);
-      if (g) this.gpu.dispatch(encoder, this.bwdCanonical, [u, d, dOffsets, g], Math.ceil(n / WG));
-      else this.gpu.dispatch(encoder, this.bwdOffsetsOnly, [u, d, dOffsets], Math.ceil(n / WG));
+      for (const r of this.ranges(d.label || `cotangent ${param}`, n, stride)) {
+        const part = (buffer: GPUBuffer) => ({ buffer, offset: r.offset, size: r.size });
+        const u = this.uniform(r.count, stride, at, channels, r.first);
+        if (g) this.gpu.dispatch(encoder, this.bwdCanonical, [u, part(d), dOffsets, part(g)], Math.ceil(r.count / WG));
+        else this.gpu.dispatch(encoder, this.bwdOffsetsOnly, [u, part(d), dOffsets], Math.ceil(r.count / WG));
+      }
     }
   }
 
