@@ -94,6 +94,38 @@ fn scan_blocks(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   if (lid == 0u) { block_sums[block] = scan.y; }
 }
 
+#if SUBGROUPS
+// scan_blocks for SIMD-on-CPU adapters (lavapipe): the same block of 1024 values, scanned
+// by one workgroup of 8 invocations that is one subgroup, 128 consecutive values per lane,
+// with no barrier (a barrier makes the kernel a coroutine of 32 fibres there; see
+// radix_sort_lanes.wgsl). The host checks that subgroups are at least 8 wide.
+const LANE_RUN: u32 = 128u; // BLOCK / 8
+
+@compute @workgroup_size(8)
+fn scan_blocks_lanes(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(subgroup_invocation_id) lane: u32) {
+  let block = linear_workgroup(wid, nwg);
+  if (block >= params.num_blocks) { return; }
+  let base = block * BLOCK + lane * LANE_RUN;
+  var sum = 0u;
+  for (var j = 0u; j < LANE_RUN; j++) {
+    let i = base + j;
+    if (i < params.n_input) { sum += input[i]; }
+  }
+  var run = subgroupExclusiveAdd(sum);
+  let total = subgroupAdd(sum);
+  for (var j = 0u; j < LANE_RUN; j++) {
+    let i = base + j;
+    if (i >= params.n) { break; }
+    var x = 0u;
+    if (i < params.n_input) { x = input[i]; }
+    output[i] = run;
+    run += x;
+  }
+  if (lane == 0u) { block_sums[block] = total; }
+}
+#endif
+
 // output[i] += scanned_sums[block of i], for i < n.
 @group(0) @binding(0) var<uniform> add_params: Params;
 @group(0) @binding(1) var<storage, read_write> scanned: array<u32>;

@@ -17,6 +17,18 @@ const PARAM_CACHE_SIZE = 64;
 export interface ScanKernelOptions {
   /** Use the subgroup variants; default: when the device has subgroups laid out as the kernels assume. */
   subgroups?: boolean;
+  /**
+   * Give each block to one 8-lane subgroup, without barriers (the *_lanes kernels), which
+   * is several times faster on SIMD-on-CPU adapters. Default: on CPU adapters (fallback or
+   * 'software' architecture); used only where subgroups are at least 8 wide.
+   */
+  laneBlocks?: boolean;
+}
+
+/** Whether the *_lanes kernels run, for options whose `subgroups` has been settled. */
+export async function useLaneBlocks(gpu: Gpu, subgroups: boolean, options: ScanKernelOptions): Promise<boolean> {
+  const cpu = gpu.summary.isFallbackAdapter || gpu.summary.architecture === 'software';
+  return subgroups && (options.laneBlocks ?? cpu) && (await subgroupLayoutSize(gpu)) >= 8;
 }
 
 const layoutChecks = new WeakMap<Gpu, Promise<number>>();
@@ -120,22 +132,25 @@ export class PrefixSum {
   private readonly scanned: GrowableBuffer[] = [];
   private readonly params = new UniformCache<number>(PARAM_CACHE_SIZE);
   readonly usesSubgroups: boolean;
+  readonly usesLaneBlocks: boolean;
 
-  private constructor(gpu: Gpu, scan: GPUComputePipeline, add: GPUComputePipeline, usesSubgroups: boolean) {
+  private constructor(gpu: Gpu, scan: GPUComputePipeline, add: GPUComputePipeline, usesSubgroups: boolean, laneBlocks: boolean) {
     this.gpu = gpu;
     this.scanPipeline = scan;
     this.addPipeline = add;
     this.usesSubgroups = usesSubgroups;
+    this.usesLaneBlocks = laneBlocks;
   }
 
   static async create(gpu: Gpu, options: ScanKernelOptions = {}): Promise<PrefixSum> {
     const subgroups = (options.subgroups ?? true) && (await subgroupScansUsable(gpu));
+    const laneBlocks = await useLaneBlocks(gpu, subgroups, options);
     const defines = { SUBGROUPS: subgroups };
     const [scan, add] = await Promise.all([
-      gpu.kernel({ file: SHADER, entry: 'scan_blocks', defines }),
+      gpu.kernel({ file: SHADER, entry: laneBlocks ? 'scan_blocks_lanes' : 'scan_blocks', defines }),
       gpu.kernel({ file: SHADER, entry: 'add_block_offsets', defines }),
     ]);
-    return new PrefixSum(gpu, scan, add, subgroups);
+    return new PrefixSum(gpu, scan, add, subgroups, laneBlocks);
   }
 
   /**

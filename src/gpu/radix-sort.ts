@@ -8,7 +8,7 @@
  */
 import { InputError } from '../errors.ts';
 import { BufferUsage, type Gpu } from './gpu.ts';
-import { GrowableBuffer, PrefixSum, UniformCache, subgroupLayoutSize, subgroupScansUsable, type ScanKernelOptions } from './prefix-sum.ts';
+import { GrowableBuffer, PrefixSum, UniformCache, subgroupScansUsable, useLaneBlocks, type ScanKernelOptions } from './prefix-sum.ts';
 
 /** Pairs per workgroup in the count and scatter kernels, by layout. */
 const WORKGROUP_BLOCK = 1024;
@@ -25,14 +25,6 @@ export interface SortedPairs {
 export function bitsForMaxKey(maxKey: number): number {
   if (!Number.isInteger(maxKey) || maxKey < 0 || maxKey > 0xffffffff) throw new InputError(`radix sort: max key must be an integer from 0 to 2^32 - 1, got ${maxKey}.`);
   return maxKey === 0 ? 0 : Math.floor(Math.log2(maxKey)) + 1;
-}
-
-export interface SortOptions extends ScanKernelOptions {
-  /**
-   * Blocks of 256 pairs, each one 8-lane subgroup (radix_sort_lanes.wgsl). Default: on CPU
-   * adapters (fallback or 'software' architecture) whose subgroups are at least 8 wide.
-   */
-  laneBlocks?: boolean;
 }
 
 export class RadixSorter {
@@ -64,16 +56,15 @@ export class RadixSorter {
   }
 
   /** `subgroups: false` forces the workgroup-memory variant (for tests and comparison). */
-  static async create(gpu: Gpu, options: SortOptions = {}): Promise<RadixSorter> {
+  static async create(gpu: Gpu, options: ScanKernelOptions = {}): Promise<RadixSorter> {
     const subgroups = (options.subgroups ?? true) && (await subgroupScansUsable(gpu));
-    const cpu = gpu.summary.isFallbackAdapter || gpu.summary.architecture === 'software';
-    const laneBlocks = subgroups && (options.laneBlocks ?? cpu) && (await subgroupLayoutSize(gpu)) >= 8;
+    const laneBlocks = await useLaneBlocks(gpu, subgroups, options);
     const file = laneBlocks ? 'sort/radix_sort_lanes.wgsl' : 'sort/radix_sort.wgsl';
     const defines = { SUBGROUPS: subgroups };
     const [count, scatter, scan] = await Promise.all([
       gpu.kernel({ file, entry: 'sort_count', defines }),
       gpu.kernel({ file, entry: 'sort_scatter', defines }),
-      PrefixSum.create(gpu, { subgroups }),
+      PrefixSum.create(gpu, { subgroups, laneBlocks }),
     ]);
     return new RadixSorter(gpu, count, scatter, scan, subgroups, laneBlocks);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrefixSum } from '../../src/gpu/prefix-sum.ts';
+import { PrefixSum, subgroupLayoutSize } from '../../src/gpu/prefix-sum.ts';
 import { exclusiveScanReference } from '../../src/reference/radix-sort.ts';
 import { InputError } from '../../src/errors.ts';
 import { useGpu } from '../helpers/gpu.ts';
@@ -34,13 +34,16 @@ function firstMismatch(a: Uint32Array, b: Uint32Array): number {
 }
 
 describe.each([
-  ['subgroups where usable', true],
-  ['workgroup-memory fallback', false],
-])('prefix sum (%s)', (_name, subgroups) => {
+  ['blocks of one 8-lane subgroup where usable', { subgroups: true, laneBlocks: true }],
+  ['256-invocation blocks, subgroup scans where usable', { subgroups: true, laneBlocks: false }],
+  ['workgroup-memory fallback', { subgroups: false }],
+] as const)('prefix sum (%s)', (_name, options) => {
   // One level, an exact block, two levels, a ragged two-level count, and three levels.
   it.each([0, 1, 1000, 1023, 1024, 5000, 70_001, 1_100_000])('scans %i values', async (n) => {
-    const scan = await PrefixSum.create(gpu(), { subgroups });
-    if (!subgroups) expect(scan.usesSubgroups).toBe(false);
+    const scan = await PrefixSum.create(gpu(), options);
+    if (!options.subgroups) expect(scan.usesSubgroups).toBe(false);
+    const laneBlocks = 'laneBlocks' in options && options.laneBlocks && (await subgroupLayoutSize(gpu())) >= 8;
+    expect(scan.usesLaneBlocks).toBe(laneBlocks);
     const values = randomValues(n, n > 100_000 ? 7 : 1000, n + 3);
     const out = await scanOnGpu(scan, values);
     expect(firstMismatch(out, exclusiveScanReference(values))).toBe(-1);
