@@ -33,9 +33,11 @@ fn depth_key(p: vec4<u32>) -> u32 {
 @group(0) @binding(4) var<storage, read_write> prep_range: array<atomic<u32>, 4>;
 @group(0) @binding(5) var<storage, read> prep_counts: array<u32>;
 
+#if !SUBGROUPS
 var<workgroup> wg_min: atomic<u32>;
 var<workgroup> wg_max: atomic<u32>;
 var<workgroup> wg_sum: atomic<u32>;
+#endif
 
 @compute @workgroup_size(256)
 fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -52,38 +54,38 @@ fn bin_prepare_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
     prep_visible[idx] = select(0u, 1u, visible);
     count = prep_counts[idx]; // 0 where not visible
   }
+  var key = 0u;
+  if (visible) { key = depth_key(prep_projected[idx * PROJ_STRIDE]); }
+#if SUBGROUPS
+  // One global atomic per subgroup and no barrier: workgroup atomics run lane by lane and a
+  // barrier makes the kernel a coroutine on SIMD-on-CPU adapters (lavapipe).
+  let lo = subgroupMin(select(0xffffffffu, key, visible));
+  let hi = subgroupMax(select(0u, key, visible));
+  let sum = subgroupAdd(count);
+  if (lane == 0u) {
+    atomicMin(&prep_range[0], lo);
+    atomicMax(&prep_range[1], hi);
+    atomicAdd(&prep_range[3], sum);
+  }
+#else
   if (lid == 0u) {
     atomicStore(&wg_min, 0xffffffffu);
     atomicStore(&wg_max, 0u);
     atomicStore(&wg_sum, 0u);
   }
   workgroupBarrier();
-  var key = 0u;
-  if (visible) { key = depth_key(prep_projected[idx * PROJ_STRIDE]); }
-  // Reduce in the subgroup first where possible: workgroup atomics are serialised per lane
-  // on SIMD-on-CPU adapters.
-#if SUBGROUPS
-  let lo = subgroupMin(select(0xffffffffu, key, visible));
-  let hi = subgroupMax(select(0u, key, visible));
-  let sum = subgroupAdd(count);
-  if (lane == 0u) {
-    atomicMin(&wg_min, lo);
-    atomicMax(&wg_max, hi);
-    atomicAdd(&wg_sum, sum);
-  }
-#else
   if (visible) {
     atomicMin(&wg_min, key);
     atomicMax(&wg_max, key);
     atomicAdd(&wg_sum, count);
   }
-#endif
   workgroupBarrier();
   if (lid == 0u) {
     atomicMin(&prep_range[0], atomicLoad(&wg_min));
     atomicMax(&prep_range[1], atomicLoad(&wg_max));
     atomicAdd(&prep_range[3], atomicLoad(&wg_sum));
   }
+#endif
 }
 
 @group(0) @binding(1) var<storage, read> comp_projected: array<vec4<u32>>;
