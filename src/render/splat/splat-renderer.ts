@@ -315,12 +315,14 @@ export class SplatRenderer {
       }
       await gpu.submit('splat backward: cotangents', copies);
       const rasterizeBwd = cotangents.depth || cotangents.normal ? this.k.rasterizeBwd : this.k.rasterizeBwdRgb;
+      // Distortion alone has its own backward; the image replay would add only zeros.
+      const imageCotangents = parts.some(([src]) => src !== undefined);
       // Chunk by chunk, each with its own screen-space gradients.
       for (const c of s.chunks) {
         const grad2d = gpu.buffer('splat gradients (screen space)', c.views * n * GRAD2D_BYTES);
         try {
           const enc = gpu.device.createCommandEncoder({ label: 'splat backward' });
-          gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
+          if (imageCotangents) gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
           if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, c, cotangents.distortion, grad2d);
           const groups = Math.ceil(n / 64);
           const u = c.uniform;
