@@ -10,22 +10,12 @@
 enable subgroups;
 #endif
 #include "lib/dispatch.wgsl"
-#include "sort/packed_counters.wgsl"
+#include "sort/radix_common.wgsl"
 
 const WG: u32 = 256u;
 const PER_THREAD: u32 = 4u;
 const BLOCK: u32 = 1024u;
 const BINS: u32 = 16u;
-
-struct Params {
-  count: u32,
-  num_blocks: u32,
-  shift: u32,
-  mask: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> keys_in: array<u32>;
 
 // ------------------------------------------------------------------ count
 

@@ -10,21 +10,11 @@
 // Needs subgroups of at least 8 invocations (the host checks).
 enable subgroups;
 #include "lib/dispatch.wgsl"
-#include "sort/packed_counters.wgsl"
+#include "sort/radix_common.wgsl"
 
 const LANES: u32 = 8u;
 const PER_LANE: u32 = 32u;
 const BLOCK: u32 = 256u;
-
-struct Params {
-  count: u32,
-  num_blocks: u32,
-  shift: u32,
-  mask: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> keys_in: array<u32>;
 
 // The digit counts of this lane's pairs, in 16 packed 16-bit counters.
 fn lane_counts(base: u32) -> Packed {

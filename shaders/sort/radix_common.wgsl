@@ -1,5 +1,18 @@
-// 16 digit counters of 16 bits (blocks hold at most 1024 pairs): digit d lives in word
-// d / 2, half d % 2; words 0-3 in lo, 4-7 in hi. Shared by the radix sort kernels.
+// What the radix sort kernels (radix_sort.wgsl, radix_sort_lanes.wgsl) share: a pass's
+// parameters and input keys, and 16 digit counters of 16 bits packed in two vec4 (blocks
+// hold at most 1024 pairs).
+
+struct Params {
+  count: u32,
+  num_blocks: u32,
+  shift: u32,
+  mask: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> keys_in: array<u32>;
+
+// Digit d lives in word d / 2, half d % 2; words 0-3 in lo, 4-7 in hi.
 struct Packed {
   lo: vec4<u32>,
   hi: vec4<u32>,
