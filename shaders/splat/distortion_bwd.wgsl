@@ -1,7 +1,7 @@
 #if SUBGROUPS
 enable subgroups;
-// The workgroup is one subgroup and every lane reaches the subgroupAdd (uniform loop
-// bounds), which the uniformity analysis cannot prove through the storage loads.
+// The workgroup is one subgroup and every lane reaches the subgroup operations (uniform
+// loop bounds), which the uniformity analysis cannot prove through the storage loads.
 diagnostic(off, subgroup_uniformity);
 #endif
 // distortion_bwd: the exact gradient of sum_pixels g * L (L from distortion_fwd) into the
@@ -17,6 +17,10 @@ diagnostic(off, subgroup_uniformity);
 // subgroup, else per-lane slots in workgroup memory summed once per batch of 32 splats) and
 // added to grad2d with one compare-and-swap float add per (splat, component). Runs once per
 // chunk of views, into that chunk's grad2d; images are indexed by view_base + view.
+// Built as rasterize_bwd is for lavapipe (see there and rasterize_fwd): splats prepared 8
+// at a time, one per lane, and handed to every lane; per-pixel state indexed only by
+// constants; no barrier where the workgroup is one subgroup; the span body branch-free past
+// the span test.
 #include "lib/dispatch.wgsl"
 #include "splat/distortion_common.wgsl"
 #include "lib/atomic_float.wgsl"
@@ -33,35 +37,106 @@ diagnostic(off, subgroup_uniformity);
 
 const BATCH: u32 = 32u;
 
+#if !SUBGROUPS
 var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_max_end: atomic<u32>;
 var<workgroup> s_stop: u32;
-#if !SUBGROUPS
 var<workgroup> s_part: array<vec4<f32>, 768>; // [BATCH][LANES][3] lane sums
 var<workgroup> s_ids: array<u32, BATCH>;
+var<workgroup> s_prepared: array<Prepared, LANES>;
 #endif
 
-// Adds a splat's three summed vec4 (d mean2d.xy, d opacity, d z | d conic, 0 |
-// |d mean2d.x|, |d mean2d.y|, 0, 0) into its grad2d slots; `part` picks which of the ten
-// components this caller adds (all when 10).
-fn add_splat(id: u32, g: array<vec4<f32>, 3>, part: u32) {
+// Per-span replay state of this lane's pixels: T, the end of the splats used, the
+// cotangent, the forward's moments (A, D1, D2, m_first) and the suffix S.
+var<private> T: array<f32, SPANS>;
+var<private> end: array<u32, SPANS>;
+var<private> g: array<f32, SPANS>;
+var<private> mom: array<vec4<f32>, SPANS>;
+var<private> suffix: array<f32, SPANS>;
+// The current splat's gradients summed over this lane's pixels.
+var<private> g0: vec4<f32>; // d mean2d.xy, d opacity, d z
+var<private> g1: vec4<f32>; // d conic, 0
+var<private> g2: vec4<f32>; // |d mean2d.x|, |d mean2d.y|, 0, 0
+
+fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
+  var r = prepare_splat(k, valid, origin);
+  // Touch the splat's gradient record now, 8 splats' cache misses side by side, rather
+  // than one at a time in the atomic adds.
+  if (valid) { r.c.x = atomicLoad(&grad2d[r.c.z * GRAD_STRIDE]); }
+  return r;
+}
+
+// Adds splat s's gradients at the pixels of span p (row p / 2, half p % 2) into g0..g2 and
+// steps their T and suffix back past it.
+fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
+  if ((s.c.y & (1u << p)) == 0u) { return; }
+  let opacity = s.a.z;
+  let conic = s.b.xyz;
+  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
+  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+  // Whether this pixel composited the splat; the rest is branch-free (masked stores cost
+  // more than the arithmetic on lavapipe), pixels that did not taking alpha = 0 (no change
+  // to T or S) and no gradient. exp's argument stays finite on them (NaN sigma included).
+  let reached = s.c.w <= end[p] && sigma >= 0.0 && sigma <= s.b.w;
+  let G = exp(-select(0.0, sigma, reached));
+  let raw_alpha = opacity * G;
+  let used = reached && raw_alpha >= ALPHA_MIN;
+#if SUBGROUPS
+  if (!subgroupAny(used)) { return; }
+#endif
+  let alpha = select(0.0, min(ALPHA_MAX, raw_alpha), used);
+  let A = mom[p].x;
+  let D1 = mom[p].y;
+  let D2 = mom[p].z;
+  let m = s.a.w - mom[p].w;
+  let one_minus = 1.0 - alpha;
+  let T_i = T[p] / one_minus;
+  let w = alpha * T_i;
+  let e = D2 + A * m * m - 2.0 * D1 * m;
+  let v_alpha = g[p] * (e * T_i - suffix[p] / one_minus);
+  suffix[p] += e * w;
+  T[p] = T_i;
+  g0.w += g[p] * 2.0 * w * (A * m - D1) * s.slope;
+  // Zero where alpha was clamped at ALPHA_MAX (no gradient through the Gaussian there) and
+  // on the pixels that did not use the splat.
+  let Gu = select(0.0, G, used && raw_alpha <= ALPHA_MAX);
+  let v_sigma = -opacity * Gu * v_alpha;
+  let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
+  g0 += vec4<f32>(v_mean, Gu * v_alpha, 0.0);
+  g1 += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
+  g2 += vec4<f32>(abs(v_mean), 0.0, 0.0);
+}
+
+// Splat s's gradients over this lane's pixels, into g0..g2 (zeroed first).
+fn splat_grads(s: Prepared, origin: vec2<f32>, lane: u32) {
+  g0 = vec4<f32>(0.0);
+  g1 = vec4<f32>(0.0);
+  g2 = vec4<f32>(0.0);
+  if (s.c.y == 0u) { return; }
+  span(0u, s, origin, lane); span(1u, s, origin, lane); span(2u, s, origin, lane); span(3u, s, origin, lane);
+  span(4u, s, origin, lane); span(5u, s, origin, lane); span(6u, s, origin, lane); span(7u, s, origin, lane);
+  span(8u, s, origin, lane); span(9u, s, origin, lane); span(10u, s, origin, lane); span(11u, s, origin, lane);
+  span(12u, s, origin, lane); span(13u, s, origin, lane); span(14u, s, origin, lane); span(15u, s, origin, lane);
+  span(16u, s, origin, lane); span(17u, s, origin, lane); span(18u, s, origin, lane); span(19u, s, origin, lane);
+  span(20u, s, origin, lane); span(21u, s, origin, lane); span(22u, s, origin, lane); span(23u, s, origin, lane);
+  span(24u, s, origin, lane); span(25u, s, origin, lane); span(26u, s, origin, lane); span(27u, s, origin, lane);
+  span(28u, s, origin, lane); span(29u, s, origin, lane); span(30u, s, origin, lane); span(31u, s, origin, lane);
+}
+
+// Adds a splat's summed g0..g2 into its grad2d slots (the workgroup-memory path).
+fn add_splat(id: u32, sums: array<vec4<f32>, 3>) {
   let base = id * GRAD_STRIDE;
-  for (var c = 0u; c < 10u; c++) {
-    if (part != 10u && c != part) { continue; }
-    if (c < 4u) {
-      atomic_add_f32(&grad2d[base + c], g[0][c]);
-    } else if (c < 7u) {
-      atomic_add_f32(&grad2d[base + c], g[1][c - 4u]);
-    } else if (c == 7u) {
-      atomic_add_f32(&grad2d[base + 11u], g[2].x);
-    } else if (c == 8u) {
-      atomic_add_f32(&grad2d[base + 15u], g[2].y);
-    }
-  }
+  for (var c = 0u; c < 4u; c++) { atomic_add_f32(&grad2d[base + c], sums[0][c]); }
+  for (var c = 0u; c < 3u; c++) { atomic_add_f32(&grad2d[base + 4u + c], sums[1][c]); }
+  atomic_add_f32(&grad2d[base + 11u], sums[2].x);
+  atomic_add_f32(&grad2d[base + 15u], sums[2].y);
 }
 
 @compute @workgroup_size(8)
 fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SUBGROUPS
+                  @builtin(subgroup_invocation_id) sg_lane: u32,
+#endif
                   @builtin(local_invocation_index) lane: u32) {
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
@@ -72,18 +147,21 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let tx = tile - ty * frame.tiles_x;
   let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
 
+#if SUBGROUPS
+  // No barrier where the workgroup is one subgroup (rasterize_fwd says why).
+  let range = ranges[wg];
+#else
   if (lane == 0u) { s_range = ranges[wg]; }
   let range = workgroupUniformLoad(&s_range);
+#endif
 
-  // Per-span replay state of this lane's pixels.
-  var T: array<f32, SPANS>;
-  var end: array<u32, SPANS>;
-  var g: array<f32, SPANS>;
-  var mom: array<vec4<f32>, SPANS>; // A, D1, D2, m_first
-  var suffix: array<f32, SPANS>;
   var lane_end = range.x;
   for (var p = 0u; p < SPANS; p++) {
+    T[p] = 0.0;
     end[p] = range.x;
+    g[p] = 0.0;
+    mom[p] = vec4<f32>(0.0);
+    suffix[p] = 0.0;
     let px = span_pixel(tx, ty, p, lane);
     if (px.x >= frame.width || px.y >= frame.height) { continue; }
     let pix = ((frame.view_base + view) * frame.height + px.y) * frame.width + px.x;
@@ -96,70 +174,53 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     mom[p] = vec4<f32>(1.0 - T[p], moments[pix * 3u], moments[pix * 3u + 1u], moments[pix * 3u + 2u]);
     lane_end = max(lane_end, st.y);
   }
+#if SUBGROUPS
+  let stop = max(subgroupMax(lane_end), range.x);
+#else
   atomicMax(&s_max_end, lane_end);
   workgroupBarrier();
   if (lane == 0u) { s_stop = atomicLoad(&s_max_end); }
   let stop = max(workgroupUniformLoad(&s_stop), range.x);
+#endif
 
   var batch_end = stop;
   while (batch_end > range.x) {
     let batch_start = select(range.x, batch_end - BATCH, batch_end - range.x > BATCH);
-    for (var k = batch_end; k > batch_start; ) {
-      k--;
-      let id = isect_ids[k];
-      let base = id * PROJ_STRIDE;
-      let xy_op_z = bitcast<vec4<f32>>(projected[base]);
-      let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
-      let mean = xy_op_z.xy;
-      let opacity = xy_op_z.z;
-      let skip = log(255.0 * opacity) + SKIP_MARGIN;
-      let thr = cull_threshold(opacity);
-      let m_abs = distortion_depth(params, xy_op_z.w);
-      let slope = distortion_depth_slope(params, xy_op_z.w);
-      let rows = splat_rows(mean, conic, thr, origin);
-      // Explicitly zeroed: a declaration without initializer inside a loop kept the previous
-      // iteration's values on lavapipe.
-      var acc = array<vec4<f32>, 3>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-      for (var row = rows.x; row < rows.y; row++) {
-        let yc = origin.y + f32(row) + 0.5;
-        for (var h = 0u; h < 2u; h++) {
-          let x0 = origin.x + f32(h * LANES) + 0.5;
-          if (row_min_sigma(mean, conic, yc, x0, x0 + f32(LANES - 1u)) > thr) { continue; }
-          let p = row * 2u + h;
-          if (k >= end[p]) { continue; }
-          let hit = splat_hit(mean, conic, opacity, skip, vec2<f32>(x0 + f32(lane), yc));
-          if (!hit.used) { continue; }
-          let A = mom[p].x;
-          let D1 = mom[p].y;
-          let D2 = mom[p].z;
-          let m = m_abs - mom[p].w;
-          let one_minus = 1.0 - hit.alpha;
-          let T_i = T[p] / one_minus;
-          let w = hit.alpha * T_i;
-          let e = D2 + A * m * m - 2.0 * D1 * m;
-          let v_alpha = g[p] * (e * T_i - suffix[p] / one_minus);
-          suffix[p] += e * w;
-          T[p] = T_i;
-          acc[0].w += g[p] * 2.0 * w * (A * m - D1) * slope;
-          // G is 0 where alpha was clamped: no gradient through the Gaussian there.
-          let v_sigma = -opacity * hit.G * v_alpha;
-          let d = hit.d;
-          let v_mean = v_sigma * vec2<f32>(conic.x * d.x + conic.y * d.y, conic.y * d.x + conic.z * d.y);
-          acc[0] += vec4<f32>(v_mean, hit.G * v_alpha, 0.0);
-          acc[1] += vec4<f32>(0.5 * v_sigma * d.x * d.x, v_sigma * d.x * d.y, 0.5 * v_sigma * d.y * d.y, 0.0);
-          acc[2] += vec4<f32>(abs(v_mean), 0.0, 0.0);
-        }
-      }
+    // Groups of up to 8 splats, back to front: splat top - 1 - j of a group is prepared by
+    // (subgroup) lane j.
+    for (var top = batch_end; top > batch_start; top = select(batch_start, top - LANES, top - batch_start > LANES)) {
 #if SUBGROUPS
-      // Lane l adds component l (lane 7 also component 8) of the workgroup's sum.
-      let sums = array<vec4<f32>, 3>(subgroupAdd(acc[0]), subgroupAdd(acc[1]), subgroupAdd(acc[2]));
-      add_splat(id, sums, lane);
-      if (lane == 7u) { add_splat(id, sums, 8u); }
+      let mine = prepare(top - 1u - sg_lane, top - batch_start > sg_lane, origin);
+      for (var j = 0u; j < LANES; j++) {
+        let s = Prepared(subgroupShuffle(mine.a, j), subgroupShuffle(mine.b, j), subgroupShuffle(mine.c, j),
+                         subgroupShuffle(mine.slope, j));
+        if (s.c.w == 0u) { break; }
+        if (s.c.y == 0u) { continue; }
+        splat_grads(s, origin, lane);
+        // Lane l adds component l of (g0, g1.xyz, g2.x), lane 7 also g2.y: selected, not
+        // looped over (a per-lane loop over the components took about 30% of the kernel).
+        let sums = array<vec4<f32>, 3>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2));
+        let base = s.c.z * GRAD_STRIDE;
+        let v = select(select(sums[2].x, sums[1][lane & 3u], lane < 7u), sums[0][lane & 3u], lane < 4u);
+        atomic_add_f32(&grad2d[base + select(lane, 11u, lane == 7u)], v);
+        if (lane == 7u) { atomic_add_f32(&grad2d[base + 15u], sums[2].y); }
+      }
 #else
-      let j = k - batch_start;
-      if (lane == 0u) { s_ids[j] = id; }
-      let sb = (j * LANES + lane) * 3u;
-      for (var q = 0u; q < 3u; q++) { s_part[sb + q] = acc[q]; }
+      let mine = prepare(top - 1u - lane, top - batch_start > lane, origin);
+      workgroupBarrier();
+      s_prepared[lane] = mine;
+      workgroupBarrier();
+      for (var j = 0u; j < LANES; j++) {
+        let s = s_prepared[j];
+        if (s.c.w == 0u) { break; }
+        splat_grads(s, origin, lane);
+        let i = s.c.w - 1u - batch_start;
+        if (lane == 0u) { s_ids[i] = s.c.z; }
+        let sb = (i * LANES + lane) * 3u;
+        s_part[sb] = g0;
+        s_part[sb + 1u] = g1;
+        s_part[sb + 2u] = g2;
+      }
 #endif
     }
 #if !SUBGROUPS
@@ -171,7 +232,7 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
       for (var l = 0u; l < LANES; l++) {
         for (var q = 0u; q < 3u; q++) { total[q] += s_part[(j * LANES + l) * 3u + q]; }
       }
-      add_splat(s_ids[j], total, 10u);
+      add_splat(s_ids[j], total);
     }
     workgroupBarrier();
 #endif

@@ -1,6 +1,8 @@
-// Shared by distortion_fwd and distortion_bwd: the depth mapping of the 2DGS distortion and
-// the tile layout they share with rasterize_fwd/bwd (one workgroup of 8 lanes per (view,
-// tile); lane l owns pixel l of each of the 32 eight-pixel half-rows, the spans).
+// Shared by distortion_fwd and distortion_bwd: the depth mapping of the 2DGS distortion, the
+// tile layout they share with rasterize_fwd/bwd (one workgroup of 8 lanes per (view, tile);
+// lane l owns pixel l of each of the 32 eight-pixel half-rows, the spans) and the
+// preparation of a splat of the tile list, as rasterize_fwd does it (see there why).
+// Kernels including this bind `frame`, `params`, `isect_ids` and `projected`.
 #include "splat/common.wgsl"
 #include "splat/tile_cull.wgsl"
 
@@ -27,36 +29,28 @@ fn span_pixel(tx: u32, ty: u32, p: u32, lane: u32) -> vec2<u32> {
   return vec2<u32>(tx * TILE + (p % 2u) * LANES + lane, ty * TILE + p / 2u);
 }
 
-// One splat at one pixel, exactly as rasterize_fwd tests it, so that the replay composites
-// the same splats with the same weights.
-struct Hit {
-  used: bool,
-  alpha: f32,
-  // exp(-sigma); 0 when alpha was clamped at ALPHA_MAX (no gradient through the Gaussian).
-  G: f32,
-  d: vec2<f32>,
+// A splat of the tile's list with everything a span reads (a load inside a span is a
+// per-lane gather on lavapipe).
+struct Prepared {
+  a: vec4<f32>, // mean2d.xy, opacity, m(z)
+  b: vec4<f32>, // conic a, b, c; sigma above which alpha < 1/255 (with the skip margin)
+  c: vec4<u32>, // (distortion_bwd: grad2d prefetch), spans the splat can reach (bit p), (view, splat) id, list index + 1 (0: none)
+  slope: f32, // dm/dz
 }
 
-fn splat_hit(mean: vec2<f32>, conic: vec3<f32>, opacity: f32, skip: f32, pixel: vec2<f32>) -> Hit {
-  var h: Hit;
-  let d = mean - pixel;
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-  if (sigma > skip) { return h; }
-  let G = exp(-sigma);
-  let raw_alpha = opacity * G;
-  let alpha = min(ALPHA_MAX, raw_alpha);
-  if (sigma < 0.0 || alpha < ALPHA_MIN) { return h; }
-  h.used = true;
-  h.alpha = alpha;
-  h.G = select(0.0, G, raw_alpha <= ALPHA_MAX);
-  h.d = d;
-  return h;
-}
-
-// The tile rows [x, y) a splat's alpha can reach (tile_cull.wgsl).
-fn splat_rows(mean: vec2<f32>, conic: vec3<f32>, thr: f32, origin: vec2<f32>) -> vec2<u32> {
-  let ext = ellipse_extent(conic, thr);
-  let row0 = u32(clamp(ceil(mean.y - ext.y - 0.5 - origin.y), 0.0, f32(TILE)));
-  let row1 = u32(clamp(floor(mean.y + ext.y - 0.5 - origin.y) + 1.0, 0.0, f32(TILE)));
-  return vec2<u32>(row0, row1);
+// Splat k of the list (none when `valid` is false) and the spans of the tile its alpha can
+// reach (within the ellipse's rows, the exact test of tile_cull.wgsl, as rasterize_fwd).
+fn prepare_splat(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
+  var r: Prepared;
+  if (!valid) { return r; }
+  let id = isect_ids[k];
+  let base = id * PROJ_STRIDE;
+  let xy_op_z = bitcast<vec4<f32>>(projected[base]);
+  let conic = bitcast<vec4<f32>>(projected[base + 1u]).xyz;
+  let spans = reachable_spans(xy_op_z.xy, conic, cull_threshold(xy_op_z.z), origin);
+  r.a = vec4<f32>(xy_op_z.xyz, distortion_depth(params, xy_op_z.w));
+  r.b = vec4<f32>(conic, log(255.0 * xy_op_z.z) + SKIP_MARGIN);
+  r.c = vec4<u32>(0u, spans, id, k + 1u);
+  r.slope = distortion_depth_slope(params, xy_op_z.w);
+  return r;
 }

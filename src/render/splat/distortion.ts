@@ -58,10 +58,10 @@ export class SplatDistortion {
     private readonly bwd: GPUComputePipeline,
   ) {}
 
-  /** `subgroups`: reduce with subgroupAdd, as the renderer's rasterize_bwd does (SplatRenderer.usesSubgroups). */
+  /** `subgroups`: hand splats out and reduce with subgroup operations, as the renderer's rasterizers do (SplatRenderer.usesSubgroups). */
   static async create(gpu: Gpu, subgroups: boolean): Promise<SplatDistortion> {
     const [fwd, bwd] = await Promise.all([
-      gpu.kernel({ file: 'splat/distortion_fwd.wgsl', entry: 'distortion_fwd', defines: { SUBGROUPS: false } }),
+      gpu.kernel({ file: 'splat/distortion_fwd.wgsl', entry: 'distortion_fwd', defines: { SUBGROUPS: subgroups } }),
       gpu.kernel({ file: 'splat/distortion_bwd.wgsl', entry: 'distortion_bwd', defines: { SUBGROUPS: subgroups } }),
     ]);
     return new SplatDistortion(gpu, fwd, bwd);
