@@ -72,15 +72,13 @@ fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
   if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
-  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-  // Whether this pixel composited the splat; the rest is branch-free (masked stores cost
-  // more than the arithmetic on lavapipe), pixels that did not taking alpha = 0 (no change
-  // to T or S) and no gradient. exp's argument stays finite on them (NaN sigma included).
-  let reached = s.c.w <= end[p] && sigma >= 0.0 && sigma <= s.b.w;
-  let G = exp(-select(0.0, sigma, reached));
-  let raw_alpha = opacity * G;
-  let used = reached && raw_alpha >= ALPHA_MIN;
+  // Branch-free from here: pixels that did not composite the splat take alpha = 0 (no
+  // change to T or S) and no gradient.
+  let hit = replay_hit(s.a.xy, conic, opacity, s.b.w, s.c.w <= end[p], origin, p, lane);
+  let d = hit.d;
+  let G = hit.G;
+  let raw_alpha = hit.raw_alpha;
+  let used = hit.used;
 #if SUBGROUPS
   if (!subgroupAny(used)) { return; }
 #endif
@@ -141,11 +139,8 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
-  let view = wg / tiles;
-  let tile = wg - view * tiles;
-  let ty = tile / frame.tiles_x;
-  let tx = tile - ty * frame.tiles_x;
-  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
+  let t = tile_place(wg);
+  let origin = t.origin;
 
 #if SUBGROUPS
   // No barrier where the workgroup is one subgroup (rasterize_fwd says why).
@@ -162,9 +157,9 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     g[p] = 0.0;
     mom[p] = vec4<f32>(0.0);
     suffix[p] = 0.0;
-    let px = span_pixel(tx, ty, p, lane);
-    if (px.x >= frame.width || px.y >= frame.height) { continue; }
-    let pix = ((frame.view_base + view) * frame.height + px.y) * frame.width + px.x;
+    let px = span_pixel(t, p, lane);
+    if (!inside_image(px)) { continue; }
+    let pix = image_index(t, px);
     g[p] = cotangent[pix];
     // A pixel without cotangent adds nothing: skip its walk.
     if (g[p] == 0.0) { continue; }

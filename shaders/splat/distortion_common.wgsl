@@ -1,13 +1,10 @@
-// Shared by distortion_fwd and distortion_bwd: the depth mapping of the 2DGS distortion, the
-// tile layout they share with rasterize_fwd/bwd (one workgroup of 8 lanes per (view, tile);
-// lane l owns pixel l of each of the 32 eight-pixel half-rows, the spans) and the
-// preparation of a splat of the tile list, as rasterize_fwd does it (see there why).
+// Shared by distortion_fwd and distortion_bwd: the depth mapping of the 2DGS distortion and
+// the preparation of a splat of the tile list, as rasterize_fwd does it (see there why), in
+// the tile layout of tile_lanes.wgsl.
 // Kernels including this bind `frame`, `params`, `isect_ids` and `projected`.
 #include "splat/common.wgsl"
+#include "splat/tile_lanes.wgsl"
 #include "splat/tile_cull.wgsl"
-
-const LANES: u32 = 8u;
-const SPANS: u32 = 32u; // TILE * TILE / LANES
 
 // m(z) = a (1 - n / z), a = f / (f - n): depth mapped to [0, 1) over [n, f) (NDC-like).
 struct DistortionParams {
@@ -23,10 +20,6 @@ fn distortion_depth(p: DistortionParams, z: f32) -> f32 {
 
 fn distortion_depth_slope(p: DistortionParams, z: f32) -> f32 {
   return p.a * p.n / (z * z);
-}
-
-fn span_pixel(tx: u32, ty: u32, p: u32, lane: u32) -> vec2<u32> {
-  return vec2<u32>(tx * TILE + (p % 2u) * LANES + lane, ty * TILE + p / 2u);
 }
 
 // A splat of the tile's list with everything a span reads (a load inside a span is a

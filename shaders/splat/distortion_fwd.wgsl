@@ -48,8 +48,8 @@ var<private> end: array<u32, SPANS>;
 fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
   if ((s.c.y & (1u << p)) == 0u || s.c.w > end[p]) { return; }
   let conic = s.b.xyz;
-  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+  let d = span_offset(s.a.xy, origin, p, lane);
+  let sigma = gaussian_sigma(conic, d);
   if (sigma > s.b.w) { return; }
   let alpha = min(ALPHA_MAX, s.a.z * exp(-sigma));
   if (sigma < 0.0 || alpha < ALPHA_MIN) { return; }
@@ -84,11 +84,8 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
-  let view = wg / tiles;
-  let tile = wg - view * tiles;
-  let ty = tile / frame.tiles_x;
-  let tx = tile - ty * frame.tiles_x;
-  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
+  let t = tile_place(wg);
+  let origin = t.origin;
 
 #if SUBGROUPS
   // No barrier where the workgroup is one subgroup (rasterize_fwd says why).
@@ -106,9 +103,9 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     D2[p] = 0.0;
     shift[p] = 0.0;
     end[p] = range.x;
-    let px = span_pixel(tx, ty, p, lane);
-    if (px.x >= frame.width || px.y >= frame.height) { continue; }
-    end[p] = pixel_state[((frame.view_base + view) * frame.height + px.y) * frame.width + px.x].y;
+    let px = span_pixel(t, p, lane);
+    if (!inside_image(px)) { continue; }
+    end[p] = pixel_state[image_index(t, px)].y;
     lane_end = max(lane_end, end[p]);
   }
 #if SUBGROUPS
@@ -138,9 +135,9 @@ fn distortion_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
   }
 
   for (var p = 0u; p < SPANS; p++) {
-    let px = span_pixel(tx, ty, p, lane);
-    if (px.x >= frame.width || px.y >= frame.height) { continue; }
-    let pix = ((frame.view_base + view) * frame.height + px.y) * frame.width + px.x;
+    let px = span_pixel(t, p, lane);
+    if (!inside_image(px)) { continue; }
+    let pix = image_index(t, px);
     out_distortion[pix] = max(A[p] * D2[p] - D1[p] * D1[p], 0.0);
     out_moments[pix * 3u] = D1[p];
     out_moments[pix * 3u + 1u] = D2[p];

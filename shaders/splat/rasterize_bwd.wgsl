@@ -20,6 +20,7 @@ diagnostic(off, subgroup_uniformity);
 // only by constants.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
+#include "splat/tile_lanes.wgsl"
 #include "splat/tile_cull.wgsl"
 #include "lib/atomic_float.wgsl"
 
@@ -32,8 +33,6 @@ diagnostic(off, subgroup_uniformity);
 @group(0) @binding(5) var<storage, read> cotangents: array<f32>;
 @group(0) @binding(6) var<storage, read_write> grad2d: array<atomic<u32>>;
 
-const LANES: u32 = 8u;
-const SPANS: u32 = 32u; // TILE * TILE / LANES
 const BATCH: u32 = 32u;
 #if DEPTH_NORMAL
 const CH: u32 = 7u; // rgb, depth, normal
@@ -102,15 +101,13 @@ fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32)
   if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
-  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
-  // Whether this pixel composited the splat; the rest of the span is branch-free (masked
-  // stores cost more than the arithmetic on lavapipe), pixels that did not taking alpha = 0:
-  // no change to T, no gradient. G stays finite on them (NaN sigma included).
-  let reached = s.c.w <= end[p] && sigma >= 0.0 && sigma <= s.b.w;
-  let G = exp(-select(0.0, sigma, reached));
-  let raw_alpha = opacity * G;
-  let used = reached && raw_alpha >= ALPHA_MIN;
+  // Branch-free from here: pixels that did not composite the splat take alpha = 0 (no
+  // change to T, no gradient).
+  let hit = replay_hit(s.a.xy, conic, opacity, s.b.w, s.c.w <= end[p], origin, p, lane);
+  let d = hit.d;
+  let G = hit.G;
+  let raw_alpha = hit.raw_alpha;
+  let used = hit.used;
 #if SUBGROUPS
   if (!subgroupAny(used)) { return; }
 #endif
@@ -169,11 +166,8 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
-  let view = wg / tiles;
-  let tile = wg - view * tiles;
-  let ty = tile / frame.tiles_x;
-  let tx = tile - ty * frame.tiles_x;
-  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
+  let t = tile_place(wg);
+  let origin = t.origin;
 
 #if SUBGROUPS
   // No barrier where the workgroup is one subgroup: on lavapipe a barrier makes the kernel
@@ -189,11 +183,10 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let bg = frame.background.xyz;
   var lane_end = range.x;
   for (var p = 0u; p < SPANS; p++) {
-    let px = tx * TILE + (p % 2u) * LANES + lane;
-    let py = ty * TILE + p / 2u;
+    let px = span_pixel(t, p, lane);
     end[p] = range.x;
-    if (px >= frame.width || py >= frame.height) { continue; }
-    let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
+    if (!inside_image(px)) { continue; }
+    let pix = image_index(t, px);
     let st = pixel_state[pix];
     T_final[p] = bitcast<f32>(st.x);
     T[p] = T_final[p];

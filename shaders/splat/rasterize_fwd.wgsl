@@ -24,6 +24,7 @@ diagnostic(off, subgroup_uniformity);
 //    access into a per-lane gather or scatter.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
+#include "splat/tile_lanes.wgsl"
 #include "splat/tile_cull.wgsl"
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -36,8 +37,6 @@ diagnostic(off, subgroup_uniformity);
 @group(0) @binding(7) var<storage, read_write> out_normal: array<f32>;
 @group(0) @binding(8) var<storage, read_write> pixel_state: array<vec2<u32>>; // final T bits, end index
 
-const LANES: u32 = 8u;
-const SPANS: u32 = 32u; // TILE * TILE / LANES
 const CHECK_EVERY: u32 = 32u;
 
 // A splat of the tile's list, ready to composite.
@@ -87,8 +86,8 @@ fn prepare(k: u32, last: u32, origin: vec2<f32>) -> Prepared {
 fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
   if ((s.c.y & (1u << p)) == 0u || done[p]) { return; }
   let conic = s.b.xyz;
-  let d = s.a.xy - (origin + vec2<f32>(f32((p % 2u) * LANES + lane), f32(p / 2u)) + 0.5);
-  let sigma = 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
+  let d = span_offset(s.a.xy, origin, p, lane);
+  let sigma = gaussian_sigma(conic, d);
   if (sigma > s.b.w) { return; }
   let alpha = min(ALPHA_MAX, s.a.z * exp(-sigma));
   if (sigma < 0.0 || alpha < ALPHA_MIN) { return; }
@@ -127,11 +126,8 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   let tiles = frame.tiles_x * frame.tiles_y;
   let wg = linear_workgroup(wid, nwg);
   if (wg >= frame.num_views * tiles) { return; }
-  let view = wg / tiles;
-  let tile = wg - view * tiles;
-  let ty = tile / frame.tiles_x;
-  let tx = tile - ty * frame.tiles_x;
-  let origin = vec2<f32>(f32(tx * TILE), f32(ty * TILE));
+  let t = tile_place(wg);
+  let origin = t.origin;
 
 #if SUBGROUPS
   // No barrier where the workgroup is one subgroup: on lavapipe a barrier makes the kernel
@@ -147,9 +143,7 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   for (var p = 0u; p < SPANS; p++) {
     T[p] = 1.0;
     end[p] = range.x;
-    let px = tx * TILE + (p % 2u) * LANES + lane;
-    let py = ty * TILE + p / 2u;
-    done[p] = px >= frame.width || py >= frame.height;
+    done[p] = !inside_image(span_pixel(t, p, lane));
     live += select(1u, 0u, done[p]);
   }
 
@@ -187,10 +181,9 @@ fn rasterize_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
 
   let bg = frame.background.xyz;
   for (var p = 0u; p < SPANS; p++) {
-    let px = tx * TILE + (p % 2u) * LANES + lane;
-    let py = ty * TILE + p / 2u;
-    if (px >= frame.width || py >= frame.height) { continue; }
-    let pix = ((frame.view_base + view) * frame.height + py) * frame.width + px;
+    let px = span_pixel(t, p, lane);
+    if (!inside_image(px)) { continue; }
+    let pix = image_index(t, px);
     let c = rgb[p] + T[p] * bg;
     out_rgb[pix * 3u] = c.x;
     out_rgb[pix * 3u + 1u] = c.y;
