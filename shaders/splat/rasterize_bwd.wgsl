@@ -8,7 +8,7 @@ diagnostic(off, subgroup_uniformity);
 // l, l + 8, ... of the tile, i.e. one pixel of each of the 32 eight-pixel half-rows (spans).
 // Splats are walked back to front from the largest end index rasterize_fwd kept; each pixel
 // recovers T_i = T_{i+1} / (1 - alpha_i) and the suffix S of what lies behind
-// (rasterizers.md §1.5). Per splat, only the spans whose pixels its alpha can reach
+// (rasterizers.md §1.5), kept only as its dot product with the pixel's cotangents. Per splat, only the spans whose pixels its alpha can reach
 // (tile_cull.wgsl) are visited, each lane sums its pixels' 16 screen-space gradients in
 // registers, and the 8 lane sums are reduced once per splat: subgroupAdd where the
 // workgroup is one subgroup, else per-lane slots in workgroup memory summed once per batch
@@ -62,11 +62,13 @@ var<workgroup> s_prepared: array<Prepared, LANES>;
 
 // Per-span replay state of this lane's pixels.
 var<private> T: array<f32, SPANS>;
-var<private> T_final: array<f32, SPANS>;
 var<private> end: array<u32, SPANS>;
-var<private> g_alpha_bg: array<f32, SPANS>;
-var<private> g_feat: array<array<f32, CH>, SPANS>;
-var<private> suffix: array<array<f32, CH>, SPANS>;
+var<private> g_feat: array<array<f32, CH>, SPANS>; // the pixel's cotangents
+// T_final (d alpha - background . d rgb): the background's share of d alpha_i, times (1 - alpha_i).
+var<private> g_bg: array<f32, SPANS>;
+// g_feat . S, S the suffix of what lies behind: all of S that d alpha_i needs, kept as one
+// number per pixel rather than CH.
+var<private> g_suffix: array<f32, SPANS>;
 // The current splat's gradients summed over this lane's pixels.
 var<private> g0: vec4<f32>; // d mean2d.xy, d opacity, d z
 var<private> g1: vec4<f32>; // d conic, 0
@@ -96,7 +98,7 @@ fn prepare(k: u32, valid: bool, origin: vec2<f32>) -> Prepared {
 }
 
 // Adds splat s's gradients at the pixels of span p (row p / 2, half p % 2) into g0..g3 and
-// steps their T and suffix back past it.
+// steps their T and g_suffix back past it.
 fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32) {
   if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
@@ -115,11 +117,10 @@ fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32)
   let inv = 1.0 / (1.0 - alpha);
   let T_i = T[p] * inv;
   let w = alpha * T_i;
-  var v_alpha = T_final[p] * inv * g_alpha_bg[p];
-  for (var c = 0u; c < CH; c++) {
-    v_alpha += g_feat[p][c] * (T_i * feat[c] - suffix[p][c] * inv);
-    suffix[p][c] += feat[c] * w;
-  }
+  var gf = 0.0;
+  for (var c = 0u; c < CH; c++) { gf += g_feat[p][c] * feat[c]; }
+  var v_alpha = (g_bg[p] - g_suffix[p]) * inv + T_i * gf;
+  g_suffix[p] += gf * w;
   g2 += vec4<f32>(g_feat[p][0] * w, g_feat[p][1] * w, g_feat[p][2] * w, 0.0);
 #if DEPTH_NORMAL
   g0.w += g_feat[p][3] * w;
@@ -188,8 +189,7 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     if (!inside_image(px)) { continue; }
     let pix = image_index(t, px);
     let st = pixel_state[pix];
-    T_final[p] = bitcast<f32>(st.x);
-    T[p] = T_final[p];
+    T[p] = bitcast<f32>(st.x);
     end[p] = st.y;
     lane_end = max(lane_end, st.y);
     for (var c = 0u; c < 3u; c++) { g_feat[p][c] = cotangents[pix * 3u + c]; }
@@ -197,7 +197,7 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
     g_feat[p][3] = cotangents[npix * 4u + pix];
     for (var c = 0u; c < 3u; c++) { g_feat[p][4u + c] = cotangents[npix * 5u + pix * 3u + c]; }
 #endif
-    g_alpha_bg[p] = cotangents[npix * 3u + pix] - dot(bg, vec3<f32>(g_feat[p][0], g_feat[p][1], g_feat[p][2]));
+    g_bg[p] = T[p] * (cotangents[npix * 3u + pix] - dot(bg, vec3<f32>(g_feat[p][0], g_feat[p][1], g_feat[p][2])));
   }
 #if SUBGROUPS
   let stop = max(subgroupMax(lane_end), range.x);
