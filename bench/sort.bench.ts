@@ -1,8 +1,10 @@
 /**
- * GPU radix sort throughput of (key, value) u32 pairs at 100k and 1M pairs, both kernel
- * variants, against Array.prototype.sort of the same pairs (the ratio is the result).
+ * GPU radix sort throughput of (key, value) u32 pairs at 100k and 1M pairs, each kernel
+ * layout the device can run (lane blocks, workgroup blocks with subgroup scans, workgroup
+ * memory), against Array.prototype.sort of the same pairs (the ratio is the result).
  */
 import type { Gpu } from '../src/gpu/gpu.ts';
+import type { ScanKernelOptions } from '../src/gpu/prefix-sum.ts';
 import { RadixSorter } from '../src/gpu/radix-sort.ts';
 import { measureFmaThroughput } from './fma-peak.ts';
 import { printTable, timeIt, writeResults, type Row } from './harness.ts';
@@ -22,14 +24,16 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
   const bits = 32;
   const iterations = opts.quick ? 3 : 7;
   const rows: Row[] = [];
-  const variants = gpu.hasSubgroups ? [true, false] : [false];
+  const variants: ScanKernelOptions[] = gpu.hasSubgroups
+    ? [{ subgroups: true, laneBlocks: true }, { subgroups: true, laneBlocks: false }, { subgroups: false }]
+    : [{ subgroups: false }];
   for (const n of sizes) {
     const keys = randomKeys(n, n);
     const values = Uint32Array.from({ length: n }, (_, i) => i);
     const baseline = await timeIt(() => arraySortPairs(keys), { warmup: 1, iterations });
     const want = arraySortPairs(keys);
-    for (const subgroups of variants) {
-      const sorter = await RadixSorter.create(gpu, { subgroups });
+    for (const options of variants) {
+      const sorter = await RadixSorter.create(gpu, options);
       const pristineKeys = gpu.upload('bench keys', keys);
       const pristineValues = gpu.upload('bench values', values);
       const workKeys = gpu.buffer('bench work keys', n * 4);
@@ -49,7 +53,7 @@ export async function run(gpu: Gpu, opts: { quick: boolean }): Promise<void> {
       rows.push({
         pairs: n,
         bits,
-        variant: sorter.usesSubgroups ? 'subgroups' : 'workgroup memory',
+        variant: sorter.usesLaneBlocks ? 'lane blocks' : sorter.usesSubgroups ? 'subgroups' : 'workgroup memory',
         gpuMedianMs: t.medianMs,
         gpuMinMs: t.minMs,
         arraySortMs: baseline.medianMs,
