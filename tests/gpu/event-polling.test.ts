@@ -47,15 +47,24 @@ describe('Dawn event polling', () => {
     expect(cpu).toBeLessThan(0.5 * wall);
   });
 
-  it('runs JavaScript setImmediate callbacks before timers, as Node does', async () => {
+  it('runs JavaScript setImmediate callbacks, bound ones too, without the sleep', async () => {
     gpu();
-    const order: string[] = [];
+    const steps = 2000;
+    const t0 = performance.now();
+    let calls = 0;
     await new Promise<void>((resolve) => {
-      setTimeout(() => { order.push('timeout'); resolve(); }, 1);
-      setImmediate(() => order.push('immediate'));
-      setImmediate(function bound(this: unknown) { order.push('bound'); }.bind(null));
+      const tick = (step: number) => {
+        calls++;
+        if (step === steps) resolve();
+        // Alternate plain and bound callbacks (a bound function prints as native code).
+        else if (step % 2) setImmediate(tick, step + 1);
+        else setImmediate(tick.bind(null, step + 1));
+      };
+      setImmediate(tick, 1);
     });
-    expect(order).toEqual(['immediate', 'bound', 'timeout']);
+    expect(calls).toBe(steps);
+    // Sleeping 0.1 ms before each would take 200 ms.
+    expect(performance.now() - t0).toBeLessThan(100);
   });
 
   it('reads RL4D_POLL', () => {
