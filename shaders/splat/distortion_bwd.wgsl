@@ -13,8 +13,8 @@ diagnostic(off, subgroup_uniformity);
 // D2 + A m'_k^2 - 2 D1 m'_k from the forward's moments (A = 1 - T_final) and the suffix
 // S = sum_{k>i} e_k w_k:
 //   dL/dalpha_i = e_i T_i - S / (1 - alpha_i),   dL/dm_i = 2 w_i (A m'_i - D1).
-// The 8 lane sums are reduced once per splat (subgroupAdd where the workgroup is one
-// subgroup, else per-lane slots in workgroup memory summed once per batch of 32 splats) and
+// The 8 lane sums are reduced once per splat (by subgroup shuffles, reduce_scatter, where the
+// workgroup is one subgroup, else per-lane slots in workgroup memory summed once per batch of 32 splats) and
 // added to grad2d with one compare-and-swap float add per (splat, component). Runs once per
 // chunk of views, into that chunk's grad2d; images are indexed by view_base + view.
 // Built as rasterize_bwd is for lavapipe (see there and rasterize_fwd): splats prepared 8
@@ -192,13 +192,17 @@ fn distortion_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
         if (s.c.w == 0u) { break; }
         if (s.c.y == 0u) { continue; }
         splat_grads(s, origin, lane);
-        // Lane l adds component l of (g0, g1.xyz, g2.x), lane 7 also g2.y: selected, not
-        // looped over (a per-lane loop over the components took about 30% of the kernel).
-        let sums = array<vec4<f32>, 3>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2));
+        // Lanes 0-3 add components 2l and 2l + 1 of (g0, g1) (slots 0-7), lane 4 the
+        // |d mean2d| of g2.xy (slots 11 and 15).
+        let v = reduce_scatter(sg_lane, g0, g1, g2, vec4<f32>(0.0));
         let base = s.c.z * GRAD_STRIDE;
-        let v = select(select(sums[2].x, sums[1][lane & 3u], lane < 7u), sums[0][lane & 3u], lane < 4u);
-        atomic_add_f32(&grad2d[base + select(lane, 11u, lane == 7u)], v);
-        if (lane == 7u) { atomic_add_f32(&grad2d[base + 15u], sums[2].y); }
+        if (sg_lane < 4u) {
+          atomic_add_f32(&grad2d[base + sg_lane * 2u], v.x);
+          atomic_add_f32(&grad2d[base + sg_lane * 2u + 1u], v.y);
+        } else if (sg_lane == 4u) {
+          atomic_add_f32(&grad2d[base + 11u], v.x);
+          atomic_add_f32(&grad2d[base + 15u], v.y);
+        }
       }
 #else
       let mine = prepare(top - 1u - lane, top - batch_start > lane, origin);

@@ -1,6 +1,6 @@
 #if SUBGROUPS
 enable subgroups;
-// The workgroup is one subgroup and every lane reaches the subgroupAdd (uniform loop
+// The workgroup is one subgroup and every lane reaches the shuffles (uniform loop
 // bounds), which the uniformity analysis cannot prove through the storage loads.
 diagnostic(off, subgroup_uniformity);
 #endif
@@ -10,9 +10,9 @@ diagnostic(off, subgroup_uniformity);
 // recovers T_i = T_{i+1} / (1 - alpha_i) and the suffix S of what lies behind
 // (rasterizers.md §1.5), kept only as its dot product with the pixel's cotangents. Per splat, only the spans whose pixels its alpha can reach
 // (tile_cull.wgsl) are visited, each lane sums its pixels' 16 screen-space gradients in
-// registers, and the 8 lane sums are reduced once per splat: subgroupAdd where the
-// workgroup is one subgroup, else per-lane slots in workgroup memory summed once per batch
-// of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
+// registers, and the 8 lane sums are reduced once per splat: by subgroup shuffles where the
+// workgroup is one subgroup (reduce_scatter), else per-lane slots in workgroup memory summed
+// once per batch of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
 // DEPTH_NORMAL keeps the depth and normal channels; without it (RGB and alpha cotangents
 // only) they are left out, which changes nothing since their cotangents are zero.
 // As in rasterize_fwd (see there why), splats are prepared 8 at a time, one per lane, with
@@ -227,12 +227,10 @@ fn rasterize_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         if (s.c.w == 0u) { break; }
         splat_grads(s, origin, lane);
         // Lane l adds components 2l and 2l + 1 of the workgroup's sum.
-        let sums = array<vec4<f32>, 4>(subgroupAdd(g0), subgroupAdd(g1), subgroupAdd(g2), subgroupAdd(g3));
-        let v = sums[lane / 2u];
-        let odd = (lane & 1u) == 1u;
-        let slot = s.c.z * GRAD_STRIDE + lane * 2u;
-        atomic_add_f32(&grad2d[slot], select(v.x, v.z, odd));
-        atomic_add_f32(&grad2d[slot + 1u], select(v.y, v.w, odd));
+        let v = reduce_scatter(sg_lane, g0, g1, g2, g3);
+        let slot = s.c.z * GRAD_STRIDE + sg_lane * 2u;
+        atomic_add_f32(&grad2d[slot], v.x);
+        atomic_add_f32(&grad2d[slot + 1u], v.y);
       }
 #else
       let mine = prepare(top - 1u - lane, top - batch_start > lane, origin);
