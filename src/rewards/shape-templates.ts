@@ -9,20 +9,27 @@ import type { ShapeName } from './prompt-vocabulary.ts';
 
 type Sdf = (x: number, y: number, z: number) => number;
 
+// Written with scalars and Math.sqrt (no arrays, no Math.hypot): the tracer calls these up to
+// 64 times per pixel of every view of every step, and allocation and hypot's overflow care
+// made it most of the default job's time.
+const len2 = (x: number, y: number) => Math.sqrt(x * x + y * y);
+const len3 = (x: number, y: number, z: number) => Math.sqrt(x * x + y * y + z * z);
+const CONE_SLOPE = len2(1, 0.5);
+
 const SDFS: Record<ShapeName, Sdf> = {
   cube: (x, y, z) => {
-    const q = [Math.abs(x) - 0.5, Math.abs(y) - 0.5, Math.abs(z) - 0.5];
-    return Math.hypot(...q.map((v) => Math.max(v, 0))) + Math.min(Math.max(q[0], q[1], q[2]), 0);
+    const qx = Math.abs(x) - 0.5, qy = Math.abs(y) - 0.5, qz = Math.abs(z) - 0.5;
+    return len3(Math.max(qx, 0), Math.max(qy, 0), Math.max(qz, 0)) + Math.min(Math.max(qx, qy, qz), 0);
   },
-  sphere: (x, y, z) => Math.hypot(x, y, z) - 0.6,
+  sphere: (x, y, z) => len3(x, y, z) - 0.6,
   cylinder: (x, y, z) => {
-    const dx = Math.hypot(x, z) - 0.5;
+    const dx = len2(x, z) - 0.5;
     const dy = Math.abs(y) - 0.5;
-    return Math.min(Math.max(dx, dy), 0) + Math.hypot(Math.max(dx, 0), Math.max(dy, 0));
+    return Math.min(Math.max(dx, dy), 0) + len2(Math.max(dx, 0), Math.max(dy, 0));
   },
   // Apex up at y = 0.5, base radius 0.5 at y = -0.5; a conservative distance bound.
-  cone: (x, y, z) => Math.max(-(y + 0.5), y - 0.5, (Math.hypot(x, z) - 0.5 * (0.5 - y)) / Math.hypot(1, 0.5)),
-  torus: (x, y, z) => Math.hypot(Math.hypot(x, z) - 0.45, y) - 0.18,
+  cone: (x, y, z) => Math.max(-(y + 0.5), y - 0.5, (len2(x, z) - 0.5 * (0.5 - y)) / CONE_SLOPE),
+  torus: (x, y, z) => len2(len2(x, z) - 0.45, y) - 0.18,
 };
 
 /**
@@ -31,21 +38,24 @@ const SDFS: Record<ShapeName, Sdf> = {
  */
 export function shapeSilhouette(shape: ShapeName, cam: Camera, res: number, scale = 1, resY = res): Uint8Array {
   const unit = SDFS[shape];
-  const sdf: Sdf = (x, y, z) => unit(x / scale, y / scale, z / scale) * scale;
   const m = cam.viewmat;
-  const o = cameraCenter(cam);
+  const [ox, oy, oz] = cameraCenter(cam);
   const sx = cam.width / res;
   const sy = cam.height / resY;
   const out = new Uint8Array(res * resY);
   for (let j = 0; j < resY; j++)
     for (let i = 0; i < res; i++) {
-      const dc = [((i + 0.5) * sx - cam.cx) / cam.fx, ((j + 0.5) * sy - cam.cy) / cam.fy, 1];
-      let d = [0, 1, 2].map((k) => m[k] * dc[0] + m[4 + k] * dc[1] + m[8 + k] * dc[2]);
-      const l = Math.hypot(d[0], d[1], d[2]);
-      d = d.map((v) => v / l);
+      // The pixel's ray in world space (R^T of the camera-space direction), unit length.
+      const cx = ((i + 0.5) * sx - cam.cx) / cam.fx;
+      const cy = ((j + 0.5) * sy - cam.cy) / cam.fy;
+      let dx = m[0] * cx + m[4] * cy + m[8];
+      let dy = m[1] * cx + m[5] * cy + m[9];
+      let dz = m[2] * cx + m[6] * cy + m[10];
+      const l = len3(dx, dy, dz);
+      dx /= l; dy /= l; dz /= l;
       let t = 0;
-      for (let s = 0; s < 64 && t < 50; s++) {
-        const h = sdf(o[0] + t * d[0], o[1] + t * d[1], o[2] + t * d[2]);
+      for (let step = 0; step < 64 && t < 50; step++) {
+        const h = unit((ox + t * dx) / scale, (oy + t * dy) / scale, (oz + t * dz) / scale) * scale;
         if (h < 1e-3) {
           out[j * res + i] = 1;
           break;
