@@ -19,8 +19,8 @@ diagnostic(off, subgroup_uniformity);
 // chunk of views, into that chunk's grad2d; images are indexed by view_base + view.
 // Built as rasterize_bwd is for lavapipe (see there and rasterize_fwd): splats prepared 8
 // at a time, one per lane, and handed to every lane; per-pixel state indexed only by
-// constants; no barrier where the workgroup is one subgroup; the span body branch-free past
-// the span test.
+// constants; no barrier where the workgroup is one subgroup; the span body without branches
+// past one early return.
 #include "lib/dispatch.wgsl"
 #include "splat/distortion_common.wgsl"
 #include "lib/atomic_float.wgsl"
@@ -72,16 +72,14 @@ fn span(p: u32, s: Prepared, origin: vec2<f32>, lane: u32) {
   if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
-  // Branch-free from here: pixels that did not composite the splat take alpha = 0 (no
-  // change to T or S) and no gradient.
+  // One early return for the pixels that did not composite the splat, then no further
+  // branch (rasterize_bwd says why).
   let hit = replay_hit(s.a.xy, conic, opacity, s.b.w, s.c.w <= end[p], origin, p, lane);
   let d = hit.d;
   let G = hit.G;
   let raw_alpha = hit.raw_alpha;
   let used = hit.used;
-#if SUBGROUPS
-  if (!subgroupAny(used)) { return; }
-#endif
+  if (!used) { return; }
   let alpha = select(0.0, min(ALPHA_MAX, raw_alpha), used);
   let A = mom[p].x;
   let D1 = mom[p].y;

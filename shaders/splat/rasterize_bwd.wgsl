@@ -103,16 +103,15 @@ fn span(p: u32, s: Prepared, feat: array<f32, CH>, origin: vec2<f32>, lane: u32)
   if ((s.c.y & (1u << p)) == 0u) { return; }
   let opacity = s.a.z;
   let conic = s.b.xyz;
-  // Branch-free from here: pixels that did not composite the splat take alpha = 0 (no
-  // change to T, no gradient).
+  // One early return for the pixels that did not composite the splat (lavapipe skips the
+  // rest when no lane did; a subgroupAny vote there is a loop over the lanes), then no
+  // further branch: one condition's mask costs less than several nested ones.
   let hit = replay_hit(s.a.xy, conic, opacity, s.b.w, s.c.w <= end[p], origin, p, lane);
   let d = hit.d;
   let G = hit.G;
   let raw_alpha = hit.raw_alpha;
   let used = hit.used;
-#if SUBGROUPS
-  if (!subgroupAny(used)) { return; }
-#endif
+  if (!used) { return; }
   let alpha = select(0.0, min(ALPHA_MAX, raw_alpha), used);
   let inv = 1.0 / (1.0 - alpha);
   let T_i = T[p] * inv;

@@ -46,10 +46,10 @@ fn gaussian_sigma(conic: vec3<f32>, d: vec2<f32>) -> f32 {
   return 0.5 * (conic.x * d.x * d.x + conic.z * d.y * d.y) + conic.y * d.x * d.y;
 }
 
-// A splat replayed at a pixel by the backward passes, which run branch-free past the span
-// test (masked stores cost more than the arithmetic on lavapipe): `used` says whether the
-// forward composited it there (`in_list`: within the pixel's end index). G stays finite
-// where it did not (NaN sigma included), so the zeroed contributions stay zero.
+// A splat replayed at a pixel by the backward passes, which return early where it is not
+// `used` and then run without branches (nested masks cost more than the arithmetic on
+// lavapipe): `used` says whether the forward composited it there (`in_list`: within the
+// pixel's end index). G stays finite where it did not (NaN sigma included).
 struct ReplayHit {
   d: vec2<f32>,
   G: f32,
