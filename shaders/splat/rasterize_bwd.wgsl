@@ -8,16 +8,17 @@ diagnostic(off, subgroup_uniformity);
 // l, l + 8, ... of the tile, i.e. one pixel of each of the 32 eight-pixel half-rows (spans).
 // Splats are walked back to front from the largest end index rasterize_fwd kept; each pixel
 // recovers T_i = T_{i+1} / (1 - alpha_i) and the suffix S of what lies behind
-// (rasterizers.md §1.5), kept only as its dot product with the pixel's cotangents. Per splat, only the spans whose pixels its alpha can reach
-// (tile_cull.wgsl) are visited, each lane sums its pixels' 16 screen-space gradients in
-// registers, and the 8 lane sums are reduced once per splat: by subgroup shuffles where the
-// workgroup is one subgroup (reduce_scatter), else per-lane slots in workgroup memory summed
-// once per batch of 32 splats. The sums go to grad2d with one CAS float add per (splat, component).
+// (rasterizers.md §1.5), kept only as its dot product with the pixel's cotangents. Per
+// splat, only the spans whose pixels its alpha can reach (tile_cull.wgsl) are visited,
+// each lane sums its pixels' 16 screen-space gradients in registers, and the 8 lane sums
+// are reduced once per splat: by subgroup shuffles where the workgroup is one subgroup
+// (reduce_scatter), else per-lane slots in workgroup memory summed once per batch of 32
+// splats. The sums go to grad2d with one CAS float add per (splat, component).
 // DEPTH_NORMAL keeps the depth and normal channels; without it (RGB and alpha cotangents
 // only) they are left out, which changes nothing since their cotangents are zero.
-// As in rasterize_fwd (see there why), splats are prepared 8 at a time, one per lane, with
-// the spans they reach, and handed to every lane in turn; the per-pixel state is indexed
-// only by constants.
+// As in rasterize_fwd (see there why): no barrier where the workgroup is one subgroup;
+// splats prepared 8 at a time, one per lane, with the spans they reach and everything a
+// span reads, and handed to every lane in turn; per-pixel state indexed only by constants.
 #include "lib/dispatch.wgsl"
 #include "splat/common.wgsl"
 #include "splat/tile_lanes.wgsl"
