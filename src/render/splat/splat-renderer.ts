@@ -299,30 +299,31 @@ export class SplatRenderer {
     const colorBwd = sh ? await gpu.kernel({ file: 'splat/color_bwd.wgsl', entry: 'color_bwd', defines: { SH_SPLIT: true } }) : this.k.colorBwd;
     const [shLo, shHi]: [Binding, Binding] = sh ? shBindings(cloud.sh, sh.bytes) : [cloud.sh, cloud.sh];
     const [vShLo, vShHi]: [Binding, Binding] = sh ? shBindings(grads.sh, sh.bytes) : [grads.sh, grads.sh];
+    const parts: [GPUBuffer | undefined, number, number][] = [
+      [cotangents.rgb, 0, pixels * 12],
+      [cotangents.alpha, pixels * 12, pixels * 4],
+      [cotangents.depth, pixels * 16, pixels * 4],
+      [cotangents.normal, pixels * 20, pixels * 12],
+    ];
+    for (const [src, , bytes] of parts)
+      if (src && src.size < bytes) throw new InputError(`splat backward: cotangent buffer '${src.label}' has ${src.size} bytes, the frame needs ${bytes}.`);
+    // Distortion alone has its own backward: no image replay (it would add only zeros).
+    const imageCotangents = parts.some(([src]) => src !== undefined);
     // Cotangents packed [rgb P*3][alpha P][depth P][normal P*3] so rasterize_bwd binds one buffer.
-    const packed = gpu.buffer('splat packed cotangents', pixels * 32);
+    const packed = imageCotangents ? gpu.buffer('splat packed cotangents', pixels * 32) : null;
     try {
-      const parts: [GPUBuffer | undefined, number, number][] = [
-        [cotangents.rgb, 0, pixels * 12],
-        [cotangents.alpha, pixels * 12, pixels * 4],
-        [cotangents.depth, pixels * 16, pixels * 4],
-        [cotangents.normal, pixels * 20, pixels * 12],
-      ];
-      const copies = gpu.device.createCommandEncoder({ label: 'splat backward: cotangents' });
-      for (const [src, offset, bytes] of parts) {
-        if (src && src.size < bytes) throw new InputError(`splat backward: cotangent buffer '${src.label}' has ${src.size} bytes, the frame needs ${bytes}.`);
-        if (src) copies.copyBufferToBuffer(src, 0, packed, offset, bytes);
+      if (packed) {
+        const copies = gpu.device.createCommandEncoder({ label: 'splat backward: cotangents' });
+        for (const [src, offset, bytes] of parts) if (src) copies.copyBufferToBuffer(src, 0, packed, offset, bytes);
+        await gpu.submit('splat backward: cotangents', copies);
       }
-      await gpu.submit('splat backward: cotangents', copies);
       const rasterizeBwd = cotangents.depth || cotangents.normal ? this.k.rasterizeBwd : this.k.rasterizeBwdRgb;
-      // Distortion alone has its own backward; the image replay would add only zeros.
-      const imageCotangents = parts.some(([src]) => src !== undefined);
       // Chunk by chunk, each with its own screen-space gradients.
       for (const c of s.chunks) {
         const grad2d = gpu.buffer('splat gradients (screen space)', c.views * n * GRAD2D_BYTES);
         try {
           const enc = gpu.device.createCommandEncoder({ label: 'splat backward' });
-          if (imageCotangents) gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
+          if (packed) gpu.dispatch(enc, rasterizeBwd, [c.uniform, c.ranges, c.isectIds, c.projected, s.pixelState, packed, grad2d], c.views * tiles, this.ts('rasterize_bwd'));
           if (cotangents.distortion) await this.recordDistortionBackward(enc, frame, c, cotangents.distortion, grad2d);
           const groups = Math.ceil(n / 64);
           const u = c.uniform;
@@ -337,7 +338,7 @@ export class SplatRenderer {
         }
       }
     } finally {
-      packed.destroy();
+      packed?.destroy();
     }
   }
 
