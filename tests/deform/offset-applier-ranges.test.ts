@@ -12,7 +12,7 @@ import { OffsetApplier } from '../../src/scene/deform/offset-applier.ts';
 import { OFFSET_STRIDE } from '../../src/scene/deform/offsets.ts';
 import { applyOffsetsRef, offsetCotangentsRef } from '../../src/reference/deform/apply-offsets.ts';
 import { expectClose } from '../helpers/compare.ts';
-import { useGpu } from '../helpers/gpu.ts';
+import { useGpu, withBindingLimit } from '../helpers/gpu.ts';
 import { randomArray, randomScene } from './fixtures.ts';
 
 const gpu = useGpu();
@@ -47,8 +47,7 @@ describe('OffsetApplier over the binding limit', () => {
     // Half of sh per binding (buffers may be twice the limit): 2-3 ranges of whole splats.
     const limit = String(Math.ceil(shBytes / 2));
 
-    const run = async (lowered: boolean) => {
-      if (lowered) process.env[LIMIT] = limit;
+    const run = (lowered: boolean) => withBindingLimit(lowered ? limit : undefined, async () => {
       const dispatch = vi.spyOn(g, 'dispatch');
       try {
         const ranges = g.bindingRanges(shBytes, shRow).length;
@@ -79,9 +78,8 @@ describe('OffsetApplier over the binding limit', () => {
         return out;
       } finally {
         dispatch.mockRestore();
-        delete process.env[LIMIT];
       }
-    };
+    });
 
     const whole = await run(false);
     const ranged = await run(true);

@@ -10,7 +10,7 @@ import type { RenderOptions } from '../../src/render/types.ts';
 import type { Camera } from '../../src/math/camera.ts';
 import { referenceDistortion, referenceDistortionBackward } from '../../src/reference/splat/distortion.ts';
 import { cosine, expectClose, expectGradClose, relL2 } from '../helpers/compare.ts';
-import { useGpu } from '../helpers/gpu.ts';
+import { useGpu, withBindingLimit } from '../helpers/gpu.ts';
 import { cameras, randomArray, smallScene, toF64 } from './scenes.ts';
 
 const gpu = useGpu();
@@ -117,13 +117,7 @@ describe('GPU distortion vs reference', () => {
     const cams = cameras(3, 23, 21);
     // 300 splats x 64 bytes per view: a 48,000-byte binding limit holds two views per chunk
     // and still the renderer's per-pixel buffers (3 x 23 x 21 x 32 bytes of cotangents).
-    process.env.RL4D_BUFFER_LIMIT = '48000';
-    let chunked;
-    try {
-      chunked = await run(data, cams, WIDE);
-    } finally {
-      delete process.env.RL4D_BUFFER_LIMIT;
-    }
+    const chunked = await withBindingLimit('48000', () => run(data, cams, WIDE));
     expect(chunked.chunks).toBe(2);
     expectClose(chunked.got, chunked.ref, 1e-4, 'distortion (chunked)');
     for (const name of PARAMS) expectGradClose(chunked.gpuGrads[name], chunked.refGrads[name], `${name} (chunked)`);

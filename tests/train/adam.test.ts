@@ -3,7 +3,7 @@ import { Adam } from '../../src/train/adam.ts';
 import { adamStepReference } from '../../src/reference/adam.ts';
 import { InputError } from '../../src/errors.ts';
 import { expectClose } from '../helpers/compare.ts';
-import { useGpu } from '../helpers/gpu.ts';
+import { useGpu, withBindingLimit } from '../helpers/gpu.ts';
 
 const gpu = useGpu();
 
@@ -125,8 +125,7 @@ describe('Adam (WGSL)', () => {
       { name: 'sh', count: 1400, lr: 2.5e-3 },
       { name: 'small', count: 70, lr: 1e-2 },
     ];
-    const runSteps = async (limit: string | undefined) => {
-      if (limit) process.env.RL4D_BUFFER_LIMIT = limit;
+    const runSteps = (limit: string | undefined) => withBindingLimit(limit, async () => {
       const dispatch = vi.spyOn(g, 'dispatch');
       try {
         const bufs = spec.map((s, k) => ({
@@ -144,9 +143,8 @@ describe('Adam (WGSL)', () => {
         return { out, state, dispatches: dispatch.mock.calls.length };
       } finally {
         dispatch.mockRestore();
-        delete process.env.RL4D_BUFFER_LIMIT;
       }
-    };
+    });
     const whole = await runSteps(undefined);
     const split = await runSteps('3000');
     expect(whole.dispatches).toBe(3 * spec.length);

@@ -1,7 +1,7 @@
 // Default densification on the GPU against the TypeScript reference: actions, the new
 // parameters (including split samples' positions and scales) and the carried Adam moments.
-import { describe, expect, it, vi } from 'vitest';
-import { useGpu } from '../helpers/gpu.ts';
+import { describe, expect, it } from 'vitest';
+import { dispatchesUnderLimit, useGpu } from '../helpers/gpu.ts';
 import { GaussianCloud, GaussianGrads } from '../../src/scene/gaussian-cloud.ts';
 import { randomGaussiansInSphere } from '../../src/scene/gaussian-init.ts';
 import { Adam } from '../../src/train/adam.ts';
@@ -18,24 +18,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
-}
-
-
-/**
- * Runs `body` with the binding limit lowered to `limit` bytes (RL4D_BUFFER_LIMIT; none when
- * undefined) and returns how many dispatches it recorded.
- */
-async function dispatchesUnderLimit(limit: string | undefined, body: () => Promise<void>): Promise<number> {
-  const gpu = getGpu();
-  const spy = vi.spyOn(gpu, 'dispatch');
-  if (limit) process.env.RL4D_BUFFER_LIMIT = limit;
-  try {
-    await body();
-    return spy.mock.calls.length;
-  } finally {
-    delete process.env.RL4D_BUFFER_LIMIT;
-    spy.mockRestore();
-  }
 }
 
 async function refineMatchesReference(): Promise<void> {
@@ -114,9 +96,9 @@ describe('default densification', () => {
   it('matches the reference: clone, split, prune and moments', () => refineMatchesReference());
 
   it('matches it with SH, SH gradients and moments over the binding limit (bound in ranges)', async () => {
-    const whole = await dispatchesUnderLimit(undefined, refineMatchesReference);
+    const whole = await dispatchesUnderLimit(getGpu(), undefined, refineMatchesReference);
     // 9000 bytes per binding: SH (48 bytes per splat, ~300 splats) in two ranges.
-    const split = await dispatchesUnderLimit('9000', refineMatchesReference);
+    const split = await dispatchesUnderLimit(getGpu(), '9000', refineMatchesReference);
     expect(split).toBe(whole + 3); // one more range for the SH rows, its m and its v
   });
 });

@@ -2,11 +2,11 @@
 // relocates every dead splat and grows towards the cap, the GPU kernels (gather with
 // correction and moments, position noise, regularisers) match the reference, and a trainer run
 // with densify.strategy "mcmc" relocates and grows.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useGpu } from '../helpers/gpu.ts';
+import { dispatchesUnderLimit, useGpu } from '../helpers/gpu.ts';
 import { GaussianCloud, GaussianGrads } from '../../src/scene/gaussian-cloud.ts';
 import { randomGaussiansInSphere } from '../../src/scene/gaussian-init.ts';
 import { Adam } from '../../src/train/adam.ts';
@@ -67,24 +67,6 @@ describe('mcmc reference', () => {
     }
   });
 });
-
-
-/**
- * Runs `body` with the binding limit lowered to `limit` bytes (RL4D_BUFFER_LIMIT; none when
- * undefined) and returns how many dispatches it recorded.
- */
-async function dispatchesUnderLimit(limit: string | undefined, body: () => Promise<void>): Promise<number> {
-  const gpu = getGpu();
-  const spy = vi.spyOn(gpu, 'dispatch');
-  if (limit) process.env.RL4D_BUFFER_LIMIT = limit;
-  try {
-    await body();
-    return spy.mock.calls.length;
-  } finally {
-    delete process.env.RL4D_BUFFER_LIMIT;
-    spy.mockRestore();
-  }
-}
 
 async function gpuMatchesReference(): Promise<void> {
   const gpu = getGpu();
@@ -147,9 +129,9 @@ describe('mcmc densification on the GPU', () => {
   it('gather, moments, noise and regularisers match the reference', () => gpuMatchesReference());
 
   it('match it with SH, SH gradients and moments over the binding limit (bound in ranges)', async () => {
-    const whole = await dispatchesUnderLimit(undefined, gpuMatchesReference);
+    const whole = await dispatchesUnderLimit(getGpu(), undefined, gpuMatchesReference);
     // 9000 bytes per binding: SH (48 bytes per splat, 300 -> 330 splats) in two ranges.
-    const split = await dispatchesUnderLimit('9000', gpuMatchesReference);
+    const split = await dispatchesUnderLimit(getGpu(), '9000', gpuMatchesReference);
     expect(split).toBe(whole + 3); // one more range for the SH rows, its m and its v
   });
 
