@@ -44,21 +44,6 @@ export function zeroGrads(gpu: Gpu, g: GaussianData): Required<CanonicalGrads> {
   };
 }
 
-/** Central finite differences of f at the given indices of x (f64, restored afterwards). */
-export function finiteDifferences(f: () => number, x: Float64Array, indices: number[], h = 1e-6): Float64Array {
-  const out = new Float64Array(indices.length);
-  indices.forEach((idx, k) => {
-    const keep = x[idx];
-    x[idx] = keep + h;
-    const up = f();
-    x[idx] = keep - h;
-    const down = f();
-    x[idx] = keep;
-    out[k] = (up - down) / (2 * h);
-  });
-  return out;
-}
-
 export function pick<T extends ArrayLike<number>>(a: T, indices: number[]): Float64Array {
   return Float64Array.from(indices, (i) => a[i]);
 }

@@ -6,9 +6,9 @@ import type { HexPlaneState } from '../../src/scene/deform/deformation-field.ts'
 import { evaluateState } from '../../src/scene/deform/evaluate-state.ts';
 import { hexPlaneBackwardRef, hexPlaneOffsetsRef } from '../../src/reference/deform/hexplane.ts';
 import { applyOffsetsRef, offsetCotangentsRef } from '../../src/reference/deform/apply-offsets.ts';
-import { expectClose, expectGradClose } from '../helpers/compare.ts';
+import { expectClose, expectGradClose, finiteDifferences } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { dot, finiteDifferences, pick, randomArray, randomScene, uploadScene, zeroGrads } from './fixtures.ts';
+import { dot, pick, randomArray, randomScene, uploadScene, zeroGrads } from './fixtures.ts';
 
 const gpu = useGpu();
 

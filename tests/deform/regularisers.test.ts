@@ -9,9 +9,9 @@ import type { TrajectoryConfig } from '../../src/scene/deform/deformation-field.
 import { planeTVRef, rigidityRef, temporalSmoothnessRef } from '../../src/reference/deform/regularisers.ts';
 import { basisSize, trajectoryBackwardRef, trajectoryOffsetsRef } from '../../src/reference/deform/trajectory.ts';
 import { applyOffsetsRef, offsetCotangentsRef } from '../../src/reference/deform/apply-offsets.ts';
-import { expectGradClose } from '../helpers/compare.ts';
+import { expectGradClose, finiteDifferences } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { finiteDifferences, pick, randomArray, randomScene, uploadScene } from './fixtures.ts';
+import { pick, randomArray, randomScene, uploadScene } from './fixtures.ts';
 
 const gpu = useGpu();
 const traj: TrajectoryConfig = { timeRange: [0, 1], degree: 2, frequencies: 1, rotation: false, lr: 1e-2 };

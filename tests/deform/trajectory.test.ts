@@ -4,9 +4,9 @@ import { TrajectoryField } from '../../src/scene/deform/trajectory-field.ts';
 import type { TrajectoryConfig, TrajectoryState } from '../../src/scene/deform/deformation-field.ts';
 import { basisSize, trajectoryBackwardRef, trajectoryOffsetsRef } from '../../src/reference/deform/trajectory.ts';
 import { applyOffsetsRef, offsetCotangentsRef } from '../../src/reference/deform/apply-offsets.ts';
-import { expectClose, expectGradClose } from '../helpers/compare.ts';
+import { expectClose, expectGradClose, finiteDifferences } from '../helpers/compare.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { dot, finiteDifferences, randomArray, randomScene, uploadScene, zeroGrads } from './fixtures.ts';
+import { dot, randomArray, randomScene, uploadScene, zeroGrads } from './fixtures.ts';
 
 const gpu = useGpu();
 const config: TrajectoryConfig = { timeRange: [0, 2], degree: 3, frequencies: 2, rotation: true, lr: 1e-2 };

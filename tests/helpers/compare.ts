@@ -49,3 +49,18 @@ export function expectGradClose(actual: Num, expected: Num, what = 'gradient', r
   expect(r, `${what}: relative L2 ${r}`).toBeLessThan(relTol);
   expect(c, `${what}: cosine ${c}`).toBeGreaterThan(cosTol);
 }
+
+/** Central finite differences of f at the given indices of x (f64, restored afterwards). */
+export function finiteDifferences(f: () => number, x: Float64Array, indices: number[], h = 1e-6): Float64Array {
+  const out = new Float64Array(indices.length);
+  indices.forEach((idx, k) => {
+    const keep = x[idx];
+    x[idx] = keep + h;
+    const up = f();
+    x[idx] = keep - h;
+    const down = f();
+    x[idx] = keep;
+    out[k] = (up - down) / (2 * h);
+  });
+  return out;
+}

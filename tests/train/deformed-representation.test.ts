@@ -16,7 +16,7 @@ import { Adam } from '../../src/train/adam.ts';
 import { DeformedSplatRepresentation } from '../../src/train/deformed-representation.ts';
 import { SPLAT_BLOCK_NAMES } from '../../src/train/splat-blocks.ts';
 import { useGpu } from '../helpers/gpu.ts';
-import { cosine, expectClose, expectGradClose, relL2 } from '../helpers/compare.ts';
+import { cosine, expectClose, expectGradClose, finiteDifferences, relL2 } from '../helpers/compare.ts';
 import { cameras as orbitCameras, randomArray, smallScene, toF64 } from '../render/scenes.ts';
 
 const gpu = useGpu();
@@ -62,20 +62,6 @@ function referenceLoss(state: DeformationState, canonical: GaussianData, cams: C
     for (let i = 0; i < W * H; i++) loss += v[k * W * H + i] * img.alpha[i];
   });
   return loss;
-}
-
-function finiteDifferences(x: Float64Array, f: () => number, eps = 1e-6): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const keep = x[i];
-    x[i] = keep + eps;
-    const up = f();
-    x[i] = keep - eps;
-    const down = f();
-    x[i] = keep;
-    out[i] = (up - down) / (2 * eps);
-  }
-  return out;
 }
 
 function fieldArrays(state: DeformationState): Record<string, Float32Array> {
@@ -144,7 +130,7 @@ for (const kind of ['trajectory', 'hexplane'] as const) {
       const loss = () => referenceLoss(s64, c64, cams, w, v);
       const report: string[] = [];
       for (const [name, x] of Object.entries(arrays64)) {
-        const fd = finiteDifferences(x, loss);
+        const fd = finiteDifferences(loss, x, Array.from(x.keys()));
         report.push(`${name} relL2 ${relL2(got[name], fd).toExponential(1)} cos ${cosine(got[name], fd).toFixed(5)}`);
         expect(Math.max(...fd.map(Math.abs)), `${name}: the loss depends on it`).toBeGreaterThan(1e-3);
         expectGradClose(got[name], fd, `${kind} ${name}`);
